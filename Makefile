@@ -1,0 +1,80 @@
+# Parley — `make dev` runs everything locally, `make test` runs every check.
+# Both install what they need first (Python venv from requirements.lock, npm ci,
+# Chromium from Debian's packages for the browser tests).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+PY_SOURCES := api worker realtime metasim tests scripts migrations
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help install install-python install-frontend install-browser dev test lint typecheck \
+        pytest e2e frontend-check openapi openapi-check lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
+
+$(VENV)/.installed: requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	@touch $@
+
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install-python: $(VENV)/.installed
+install-frontend: frontend/node_modules/.installed
+install: install-python install-frontend  ## install Python and frontend dependencies
+
+install-browser:  ## Debian's Chromium for the browser tests (never a downloaded browser)
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+.env:
+	cp .env.example .env
+
+dev: install .env  ## start api, worker, realtime, metasim and the SPA on http://localhost:8000
+	$(PY) scripts/dev.py
+
+lint: install-python  ## ruff check + format check
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+
+typecheck: install-python  ## mypy --strict
+	$(VENV)/bin/mypy
+
+pytest: install-python  ## Python tests (real PostgreSQL and Redis)
+	$(VENV)/bin/pytest -m "not e2e"
+
+e2e: install install-browser  ## browser end-to-end tests (Playwright + Debian's Chromium)
+	$(VENV)/bin/pytest -m e2e
+
+openapi: install-python  ## regenerate frontend/openapi.json and the TypeScript client types
+	$(PY) -m api.cli openapi -o frontend/openapi.json
+	cd frontend && npm run --silent gen:api
+
+openapi-check: install  ## the committed API schema and types match the code
+	@tmp=$$(mktemp -d); $(PY) -m api.cli openapi -o $$tmp/openapi.json; \
+	  diff -q $$tmp/openapi.json frontend/openapi.json >/dev/null || \
+	  { echo "frontend/openapi.json is stale: run 'make openapi'"; exit 1; }; \
+	  (cd frontend && npx openapi-typescript $$tmp/openapi.json -o $$tmp/schema.d.ts >/dev/null 2>&1); \
+	  diff -q $$tmp/schema.d.ts frontend/src/lib/api/schema.d.ts >/dev/null || \
+	  { echo "frontend/src/lib/api/schema.d.ts is stale: run 'make openapi'"; exit 1; }
+
+frontend-check: install-frontend  ## type-check, lint and unit-test the SPA
+	cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test
+
+test: install install-browser  ## every check: lint, types, pytest, frontend, browser tests
+	$(MAKE) --no-print-directory lint typecheck openapi-check
+	$(MAKE) --no-print-directory frontend-check
+	$(VENV)/bin/pytest
+
+lock:  ## re-lock Python dependencies (versions only, no registry URLs)
+	$(UV) pip compile --quiet pyproject.toml --group dev -o requirements.lock
+
+clean:  ## remove local state (venv, node_modules, embedded databases)
+	rm -rf $(VENV) frontend/node_modules .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Parley API: the FastAPI application and the domain packages shared with worker/ and realtime/."""

@@ -1,0 +1,36 @@
+"""Who is calling: the bearer token becomes a `TenantScope`, the only way into tenant data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth.repository import UserRepository
+from api.auth.tokens import InvalidToken, decode_access_token
+from api.deps import SessionDep, SettingsDep
+from api.errors import Unauthorized
+from api.tenancy import TenantScope
+
+bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+
+
+async def get_scope(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> TenantScope:
+    if credentials is None:
+        raise Unauthorized("Missing bearer token.", code="not_authenticated")
+    try:
+        claims = decode_access_token(settings.auth, credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthorized("Access token is invalid or expired.", code="invalid_token") from exc
+    user = await UserRepository(session).get(claims.user_id)
+    if user is None or user.tenant_id != claims.tenant_id:
+        raise Unauthorized("Access token is invalid or expired.", code="invalid_token")
+    return TenantScope(tenant_id=user.tenant_id, user_id=user.id, role=user.role)
+
+
+CurrentScope = Annotated[TenantScope, Depends(get_scope)]

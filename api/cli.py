@@ -1,0 +1,73 @@
+"""Operator commands: `python -m api.cli seed-demo | openapi`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+
+import httpx
+
+from api.config import get_settings
+from api.crypto import get_secret_box
+from api.db import get_engine, unit_of_work
+from api.seed import DemoSeed, seed_demo
+
+
+def _demo_seed() -> DemoSeed:
+    return DemoSeed(
+        email=os.environ.get("DEMO_EMAIL", "demo@parley.dev"),
+        password=os.environ.get("DEMO_PASSWORD", "parley-demo"),
+        page_id=os.environ.get("DEMO_PAGE_ID", "104000000000001"),
+        page_name=os.environ.get("DEMO_PAGE_NAME", "Demo Co Support"),
+        page_token=os.environ.get("DEMO_PAGE_TOKEN", "dev-demo-page-token"),
+    )
+
+
+async def _seed(metasim_url: str | None) -> None:
+    settings = get_settings()
+    if not settings.is_development:
+        sys.exit("seed-demo runs only with ENVIRONMENT=development")
+    seed = _demo_seed()
+    async with unit_of_work() as session:
+        await seed_demo(session, get_secret_box(), seed)
+    await get_engine().dispose()
+    if metasim_url:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.put(
+                f"{metasim_url.rstrip('/')}/_sim/pages/{seed.page_id}",
+                json={"name": seed.page_name, "access_token": seed.page_token},
+            )
+            response.raise_for_status()
+    print(f"demo tenant ready: {seed.email} / {seed.password}, page {seed.page_id}")
+
+
+def _openapi(output: str | None) -> None:
+    from api.main import create_app
+
+    schema = json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(schema)
+    else:
+        sys.stdout.write(schema)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    seed = commands.add_parser("seed-demo", help="create the demo tenant (development only)")
+    seed.add_argument("--metasim", help="also register the demo page with this metasim URL")
+    openapi = commands.add_parser("openapi", help="print or write the OpenAPI schema")
+    openapi.add_argument("-o", "--output")
+    args = parser.parse_args(argv)
+    if args.command == "seed-demo":
+        asyncio.run(_seed(args.metasim))
+    else:
+        _openapi(args.output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Settings, read from the environment (and `.env`) and validated at start-up.
+
+Each group reads its own prefix (`DATABASE_`, `REDIS_`, `AUTH_`, `META_`, ...), so the
+variable names stay flat and familiar (`DATABASE_URL`, `META_APP_SECRET`) while the code
+reads `settings.meta.app_secret`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_FILE = ".env"
+
+# Values shipped in .env.example; refused outside development and test.
+PLACEHOLDER_MARKERS = ("change-me", "dev-", "placeholder")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=ENV_FILE, extra="ignore", env_file_encoding="utf-8"
+    )
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _config("DATABASE_")
+
+    url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/parley"
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _use_asyncpg(cls, value: str) -> str:
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+
+class RedisSettings(BaseSettings):
+    model_config = _config("REDIS_")
+
+    url: str = "redis://127.0.0.1:6379/0"
+
+
+class AuthSettings(BaseSettings):
+    model_config = _config("AUTH_")
+
+    jwt_secret: str = Field(default="dev-jwt-secret-change-me", min_length=16)
+    jwt_algorithm: str = "HS256"
+    access_token_minutes: int = Field(default=15, ge=1)
+    refresh_token_days: int = Field(default=30, ge=1)
+
+
+class EncryptionSettings(BaseSettings):
+    """AES-256-GCM keys for secrets at rest, e.g. `ENCRYPTION_KEYS=k1:<base64 32 bytes>,k0:...`.
+
+    New ciphertexts use `ENCRYPTION_ACTIVE_KEY_ID`; older key ids stay readable until
+    every row has been re-encrypted, which is how keys rotate.
+    """
+
+    model_config = _config("ENCRYPTION_")
+
+    keys: Annotated[dict[str, bytes], NoDecode] = Field(
+        default_factory=lambda: {"dev": b"dev-only-key-change-me-32-bytes!"}
+    )
+    active_key_id: str = "dev"
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        keys: dict[str, bytes] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            key_id, sep, encoded = item.partition(":")
+            if not sep or not key_id:
+                raise ValueError("ENCRYPTION_KEYS entries look like <key id>:<base64 key>")
+            try:
+                keys[key_id] = base64.b64decode(encoded, validate=True)
+            except binascii.Error as exc:
+                raise ValueError(f"ENCRYPTION_KEYS: key {key_id!r} is not base64") from exc
+        return keys
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> EncryptionSettings:
+        for key_id, key in self.keys.items():
+            if len(key) != 32:
+                raise ValueError(f"ENCRYPTION_KEYS: key {key_id!r} must be 32 bytes")
+        if self.active_key_id not in self.keys:
+            raise ValueError("ENCRYPTION_ACTIVE_KEY_ID names no key in ENCRYPTION_KEYS")
+        return self
+
+
+class MetaSettings(BaseSettings):
+    model_config = _config("META_")
+
+    app_id: str = "100000000000001"
+    app_secret: str = "dev-app-secret"  # noqa: S105 - refused in production
+    verify_token: str = "dev-verify-token"  # noqa: S105 - refused in production
+    graph_base_url: str = "http://127.0.0.1:8010"
+    graph_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
+    graph_timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = _config("")
+
+    environment: Environment = Environment.PRODUCTION
+    public_base_url: str = "http://localhost:8000"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
+    meta: MetaSettings = Field(default_factory=MetaSettings)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        secrets = {
+            "AUTH_JWT_SECRET": self.auth.jwt_secret,
+            "META_APP_SECRET": self.meta.app_secret,
+            "META_VERIFY_TOKEN": self.meta.verify_token,
+            **{
+                f"ENCRYPTION_KEYS[{k}]": v.decode("latin-1")
+                for k, v in self.encryption.keys.items()
+            },
+        }
+        for name, value in secrets.items():
+            if any(marker in value for marker in PLACEHOLDER_MARKERS):
+                raise ValueError(f"{name} holds a placeholder value; set a real secret")
+        if len(self.auth.jwt_secret) < 32:
+            raise ValueError("AUTH_JWT_SECRET must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.meta.graph_base_url.rstrip('/')}/{self.meta.graph_version}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

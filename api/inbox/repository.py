@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from api.models import Conversation, Message
+from api.tenancy import ScopedRepository
+
+
+class ConversationRepository(ScopedRepository[Conversation]):
+    model = Conversation
+
+    def _with_relations(self) -> Select[Conversation]:
+        return self.scoped().options(
+            joinedload(Conversation.contact), joinedload(Conversation.channel)
+        )
+
+    async def get_full(
+        self, conversation_id: uuid.UUID, *, for_update: bool = False
+    ) -> Conversation | None:
+        statement = self._with_relations().where(Conversation.id == conversation_id)
+        if for_update:
+            statement = statement.with_for_update(of=Conversation)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def list_page(
+        self, *, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> list[Conversation]:
+        """Newest activity first; keyset pagination on (last_message_at, id)."""
+        statement = self._with_relations()
+        if after is not None:
+            at, id_ = after
+            statement = statement.where(
+                or_(
+                    Conversation.last_message_at < at,
+                    and_(Conversation.last_message_at == at, Conversation.id < id_),
+                )
+            )
+        statement = statement.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        result = await self.session.execute(statement.limit(limit))
+        return list(result.scalars())
+
+
+class MessageRepository(ScopedRepository[Message]):
+    model = Message
+
+    async def list_page(
+        self, conversation_id: uuid.UUID, *, limit: int, before: tuple[datetime, uuid.UUID] | None
+    ) -> list[Message]:
+        """Newest first (the caller reverses for display); keyset on (sort_at, id)."""
+        statement = self.scoped().where(Message.conversation_id == conversation_id)
+        if before is not None:
+            at, id_ = before
+            statement = statement.where(
+                or_(Message.sort_at < at, and_(Message.sort_at == at, Message.id < id_))
+            )
+        statement = statement.order_by(Message.sort_at.desc(), Message.id.desc()).limit(limit)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def get_by_idempotency_key(self, key: str) -> Message | None:
+        statement = self.scoped().where(Message.idempotency_key == key)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+
+def unscoped_message(message_id: uuid.UUID) -> Select[Message]:
+    """For jobs, which carry a message id and learn the tenant from the row itself."""
+    return select(Message).where(Message.id == message_id)

@@ -1,0 +1,40 @@
+"""Enqueue background jobs after commit.
+
+`enqueue_job` only buffers on the session; the buffer goes to arq once the unit of work
+has committed, so rolled-back work enqueues nothing and a job never runs before the rows
+it names exist. Jobs carry ids, never objects, and every job's state also lives in a
+Postgres row that a sweeper can re-drive if Redis loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import after_commit
+from api.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAME = "parley:queue"
+
+
+async def send_job(name: str, *args: Any, job_id: str | None = None) -> bool:
+    """Put a job on the queue now. Returns False (and logs) when Redis is unreachable."""
+    try:
+        await get_redis().enqueue_job(name, *args, _job_id=job_id, _queue_name=QUEUE_NAME)
+    except Exception as exc:
+        logger.warning("could not enqueue %s (%s); a sweeper will re-drive it", name, exc)
+        return False
+    return True
+
+
+def enqueue_job(session: AsyncSession, name: str, *args: Any, job_id: str | None = None) -> None:
+    """Enqueue `name(*args)` once `session` commits. `job_id` collapses duplicates."""
+
+    async def _send() -> None:
+        await send_job(name, *args, job_id=job_id)
+
+    after_commit(session, _send)

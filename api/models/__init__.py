@@ -1,0 +1,29 @@
+"""All tables, imported here so Alembic and the mappers see every one."""
+
+from api.models.base import Base
+from api.models.channel import Channel, ChannelKind, ChannelStatus
+from api.models.contact import Contact
+from api.models.conversation import Conversation, ConversationStatus
+from api.models.message import Message, MessageDirection, MessageStatus
+from api.models.tenant import Tenant
+from api.models.user import RefreshToken, Role, User
+from api.models.webhook_event import WebhookEvent, WebhookEventStatus
+
+__all__ = [
+    "Base",
+    "Channel",
+    "ChannelKind",
+    "ChannelStatus",
+    "Contact",
+    "Conversation",
+    "ConversationStatus",
+    "Message",
+    "MessageDirection",
+    "MessageStatus",
+    "RefreshToken",
+    "Role",
+    "Tenant",
+    "User",
+    "WebhookEvent",
+    "WebhookEventStatus",
+]

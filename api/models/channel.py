@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+from api.models.user import pg_enum
+
+
+class ChannelKind(StrEnum):
+    MESSENGER = "messenger"
+    WHATSAPP = "whatsapp"
+
+
+class ChannelStatus(StrEnum):
+    ACTIVE = "active"
+    NEEDS_REAUTH = "needs_reauth"
+    DISCONNECTED = "disconnected"
+
+
+class Channel(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A connected Messenger page or WhatsApp phone number.
+
+    `external_id` (page id or phone_number_id) is unique per kind across all tenants:
+    an external id is connected to at most one tenant at a time.
+    """
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("kind", "external_id"),)
+
+    kind: Mapped[ChannelKind] = mapped_column(pg_enum(ChannelKind, "channel_kind"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    display_phone_number: Mapped[str | None] = mapped_column(String(32))
+    waba_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[ChannelStatus] = mapped_column(
+        pg_enum(ChannelStatus, "channel_status"), default=ChannelStatus.ACTIVE
+    )
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    token_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_key_id: Mapped[str | None] = mapped_column(String(32))
+    last_event_at: Mapped[datetime | None]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+from api.models.channel import Channel
+from api.models.contact import Contact
+from api.models.user import pg_enum
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    SNOOZED = "snoozed"
+
+
+class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One thread per (channel, contact)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "contact_id"),
+        # The inbox list: newest activity first, keyset-paginated per tenant.
+        Index("ix_conversations_tenant_activity", "tenant_id", "last_message_at", "id"),
+    )
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    status: Mapped[ConversationStatus] = mapped_column(
+        pg_enum(ConversationStatus, "conversation_status"),
+        default=ConversationStatus.OPEN,
+        server_default=ConversationStatus.OPEN.value,
+    )
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    labels: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default=text("'{}'")
+    )
+    unread_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_message_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_inbound_at: Mapped[datetime | None]
+    last_message_preview: Mapped[str | None] = mapped_column(String(280))
+    snoozed_until: Mapped[datetime | None]
+
+    channel: Mapped[Channel] = relationship(lazy="raise")
+    contact: Mapped[Contact] = relationship(lazy="raise")

@@ -1,0 +1,105 @@
+"""Ingest (DESIGN invariant 2): verify, store the raw body, commit, enqueue, then 200.
+
+The row in `webhook_events` is the durable copy; the queue entry is only a nudge, so a
+Redis outage still acknowledges (a sweeper re-enqueues rows left in `received`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import jobs
+from api.errors import AppError, Unauthorized
+from api.models import WebhookEvent, WebhookEventStatus
+from api.webhooks.signature import is_valid_signature
+
+PROCESS_JOB = "webhooks.process_event"
+MAX_BODY_BYTES = 5 * 1024 * 1024  # Meta's payloads go up to ~3 MB
+
+
+def dedup_key(body: bytes) -> str:
+    """A redelivery of the same payload is byte-identical, so its hash is its identity."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def object_of(body: bytes) -> str | None:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    value = payload.get("object") if isinstance(payload, dict) else None
+    return str(value)[:64] if value is not None else None
+
+
+def process_job_id(event_id: uuid.UUID) -> str:
+    return f"webhook:{event_id}"
+
+
+class WebhookIngest:
+    def __init__(self, session: AsyncSession, app_secret: str) -> None:
+        self.session = session
+        self.app_secret = app_secret
+
+    async def receive(self, body: bytes, signature: str | None) -> uuid.UUID:
+        """Verify and store one delivery; enqueue its processing after commit."""
+        if not is_valid_signature(body, signature, self.app_secret):
+            raise Unauthorized(
+                "X-Hub-Signature-256 is missing or does not match the body.",
+                code="invalid_signature",
+            )
+        if len(body) > MAX_BODY_BYTES:
+            raise AppError("Payload too large.", status_code=413, code="payload_too_large")
+        event_id, status = await self._store(body)
+        if status is WebhookEventStatus.RECEIVED:
+            jobs.enqueue_job(
+                self.session, PROCESS_JOB, str(event_id), job_id=process_job_id(event_id)
+            )
+        return event_id
+
+    async def _store(self, body: bytes) -> tuple[uuid.UUID, WebhookEventStatus]:
+        key = dedup_key(body)
+        inserted = await self.session.execute(
+            insert(WebhookEvent)
+            .values(
+                id=uuid.uuid4(),
+                dedup_key=key,
+                object=object_of(body),
+                raw_body=body,
+                status=WebhookEventStatus.RECEIVED,
+                received_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(WebhookEvent.id)
+        )
+        new_id = inserted.scalar_one_or_none()
+        if new_id is not None:
+            return new_id, WebhookEventStatus.RECEIVED
+        row = await self.session.execute(
+            select(WebhookEvent.id, WebhookEvent.status).where(WebhookEvent.dedup_key == key)
+        )
+        existing_id, status = row.one()
+        return existing_id, status
+
+
+async def stale_received_events(
+    session: AsyncSession, older_than: timedelta, limit: int = 500
+) -> list[uuid.UUID]:
+    """Events not done after `older_than`: their queue entry was lost, or Redis was down."""
+    cutoff = datetime.now(UTC) - older_than
+    result = await session.execute(
+        select(WebhookEvent.id)
+        .where(
+            WebhookEvent.status.in_([WebhookEventStatus.RECEIVED, WebhookEventStatus.FAILED]),
+            WebhookEvent.received_at < cutoff,
+        )
+        .order_by(WebhookEvent.received_at)
+        .limit(limit)
+    )
+    return list(result.scalars())

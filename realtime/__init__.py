@@ -1,0 +1,1 @@
+"""Socket.IO gateway: authenticates sockets and fans out tenant-scoped events from Redis."""

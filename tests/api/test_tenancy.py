@@ -1,0 +1,44 @@
+"""Tenant scoping is structural: SQL lives in repositories, and only a few named places may
+read across tenants (routing webhooks by page id, auth before a tenant is known, jobs that
+carry a row id). A new `select(` anywhere else fails this test until it is reviewed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+API = Path(__file__).resolve().parents[2] / "api"
+
+# Files allowed to build statements themselves, each for a stated reason.
+ALLOWED = {
+    "tenancy.py": "the scoped base statement",
+    "auth/repository.py": "login and refresh happen before a tenant is known",
+    "channels/repository.py": "webhook routing by page id / phone number id",
+    "inbox/repository.py": "scoped repositories (+ one unscoped lookup for jobs)",
+    "inbox/ingest.py": "writes for the tenant that owns the routed channel",
+    "inbox/sending.py": "jobs load a message by id; the tenant comes from the row",
+    "contacts/profiles.py": "jobs load a contact by id; the tenant comes from the row",
+    "webhooks/service.py": "webhook_events are not tenant-owned",
+    "webhooks/processing.py": "webhook_events are not tenant-owned",
+    "seed.py": "development seed",
+}
+
+STATEMENT = re.compile(r"\b(select|update|delete|insert)\(")
+
+
+def test_sql_statements_only_in_reviewed_places() -> None:
+    offenders = []
+    for path in API.rglob("*.py"):
+        relative = path.relative_to(API).as_posix()
+        if relative in ALLOWED or relative.startswith("models/"):
+            continue
+        if STATEMENT.search(path.read_text()):
+            offenders.append(relative)
+    assert offenders == [], f"SQL outside repositories: {offenders}"
+
+
+def test_scoped_repositories_start_from_the_tenant_filter() -> None:
+    source = (API / "inbox" / "repository.py").read_text()
+    for method in re.findall(r"async def (\w+)\(self", source):
+        body = source.split(f"async def {method}(self", 1)[1].split("\n    async def", 1)[0]
+        assert "self.scoped()" in body or "self._with_relations()" in body, method

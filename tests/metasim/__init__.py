@@ -1,0 +1,1 @@
+"""Tests for the metasim package (no database, no Redis, no network)."""

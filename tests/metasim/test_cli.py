@@ -1,0 +1,125 @@
+"""``python -m metasim``: the CLI against an in-process simulator."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import respx
+from fastapi import FastAPI
+
+from metasim.cli import main
+
+WEBHOOK_URL = "http://parley.test/api/webhooks/meta"
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Lets the CLI's synchronous client reach the in-process app.
+
+    Each request runs on a short-lived event loop in a worker thread, so the test's own
+    event loop is left alone.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self._transport = httpx.ASGITransport(app=app)
+        self._executor = ThreadPoolExecutor(max_workers=1)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._executor.submit(asyncio.run, self._send(request)).result()
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        request.stream = httpx.ByteStream(request.read())
+        response = await self._transport.handle_async_request(request)
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=await response.aread()
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown()
+
+
+@pytest.fixture
+def sim_http(sim_app: FastAPI) -> Iterator[httpx.Client]:
+    """A synchronous client bound to the in-process simulator, as the CLI needs."""
+    transport = SyncASGITransport(sim_app)
+    with httpx.Client(transport=transport, base_url="http://metasim") as client:
+        yield client
+
+
+def register_page(sim_http: httpx.Client) -> None:
+    argv = ["page", "104857600000001", "--name", "Acme", "--token", "EAAG-cli-token"]
+    assert main(argv, client=sim_http) == 0
+
+
+def test_page_registers_a_page(sim_http: httpx.Client, capsys: pytest.CaptureFixture[str]) -> None:
+    register_page(sim_http)
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"id": "104857600000001", "name": "Acme"}
+    assert sim_http.get("/_sim/pages").json()["items"] == [printed]
+
+
+def test_deliver_prints_the_result_and_exits_0(
+    sim_http: httpx.Client, outgoing: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = outgoing.post(WEBHOOK_URL).respond(200)
+    register_page(sim_http)
+    capsys.readouterr()
+
+    argv = ["deliver", "--page", "104857600000001", "--text", "Hi", "--psid", "7000000000000001"]
+    code = main([*argv, "--first-name", "Ana", "--last-name", "Lima"], client=sim_http)
+
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["delivered"], printed["psid"]) == (True, "7000000000000001")
+    assert target.call_count == 1
+
+
+def test_deliver_exits_1_when_the_target_refuses(
+    sim_http: httpx.Client, outgoing: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outgoing.post(WEBHOOK_URL).respond(500)
+    register_page(sim_http)
+    capsys.readouterr()
+
+    code = main(["deliver", "--page", "104857600000001", "--text", "Hi"], client=sim_http)
+
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["status_code"] == 500
+
+
+def test_deliver_to_unknown_page_exits_2(
+    sim_http: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["deliver", "--page", "999", "--text", "Hi"], client=sim_http)
+
+    assert code == 2
+    assert "404" in capsys.readouterr().err
+
+
+def test_sent_prints_recorded_calls_for_a_page(
+    sim_http: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_page(sim_http)
+    headers = {"Authorization": "Bearer EAAG-cli-token"}
+    sim_http.post("/v25.0/me/messages", json={"recipient": {"id": "1"}}, headers=headers)
+    capsys.readouterr()
+
+    assert main(["sent", "--page", "104857600000001"], client=sim_http) == 0
+    [call] = json.loads(capsys.readouterr().out)["items"]
+    assert (call["page_id"], call["status_code"]) == ("104857600000001", 400)
+    assert main(["sent", "--page", "1"], client=sim_http) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == []
+
+
+def test_unreachable_sim_exits_2(
+    outgoing: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outgoing.get("http://127.0.0.1:9/_sim/sent").mock(side_effect=httpx.ConnectError("refused"))
+
+    code = main(["--sim", "http://127.0.0.1:9", "sent"])
+
+    assert code == 2
+    assert "cannot talk to http://127.0.0.1:9" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""arq worker: webhook processing, outbound sends, profile fetches, sweepers."""

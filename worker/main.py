@@ -1,0 +1,44 @@
+"""`arq worker.main.WorkerSettings` starts a worker."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Function, func
+
+from api.config import get_settings
+from api.db import get_engine
+from api.jobs import QUEUE_NAME
+from api.logging import configure_logging
+from api.meta.graph import get_graph_client
+from worker import tasks
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    configure_logging(get_settings().log_level)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await get_graph_client().aclose()
+    await get_engine().dispose()
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Function]] = [
+        func(tasks.process_webhook_event, name="webhooks.process_event", max_tries=10),
+        func(tasks.send_message, name="inbox.send_message", max_tries=6),
+        func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
+    ]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(tasks.sweep_webhook_events, second={0, 30}, unique=True, run_at_startup=True),
+    ]
+    queue_name = QUEUE_NAME
+    redis_settings = RedisSettings.from_dsn(get_settings().redis.url)
+    on_startup = startup
+    on_shutdown = shutdown
+    max_jobs = 50
+    job_timeout = 60
+    keep_result = 60
+    health_check_interval = 30

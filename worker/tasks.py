@@ -1,0 +1,89 @@
+"""Job bodies. Each opens its own unit of work(s) and carries ids, never objects; each is
+safe to run twice (arq re-runs interrupted jobs)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from arq import Retry
+
+from api.channels.adapters import get_adapter
+from api.contacts.profiles import fetch_profile
+from api.crypto import get_secret_box
+from api.db import unit_of_work
+from api.inbox.sending import MessageSender
+from api.jobs import send_job
+from api.meta.errors import GraphError
+from api.meta.graph import get_graph_client
+from api.models import WebhookEventStatus
+from api.webhooks.processing import WebhookProcessor, record_failure
+from api.webhooks.service import PROCESS_JOB, process_job_id, stale_received_events
+
+logger = logging.getLogger(__name__)
+
+SWEEP_AFTER = timedelta(seconds=60)
+
+
+def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter."""
+    return random.uniform(0, min(cap, base * 2 ** max(attempt - 1, 0)))  # noqa: S311 - jitter, not crypto
+
+
+async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
+    try:
+        async with unit_of_work() as session:
+            event = await WebhookProcessor(session, get_graph_client()).process(uuid.UUID(event_id))
+            return event.status.value if event else "missing"
+    except Exception as exc:
+        logger.exception("webhook event %s failed", event_id)
+        async with unit_of_work() as session:
+            status = await record_failure(
+                session, uuid.UUID(event_id), f"{type(exc).__name__}: {exc}"
+            )
+        if status is WebhookEventStatus.DEAD:
+            return status.value
+        raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from exc
+
+
+async def send_message(ctx: dict[str, Any], message_id: str) -> str:
+    box, id_ = get_secret_box(), uuid.UUID(message_id)
+    async with unit_of_work() as session:
+        plan = await MessageSender(session, box).claim(id_)
+    if plan is None:
+        return "skipped"
+    adapter = get_adapter(plan.channel_kind, get_graph_client())
+    try:
+        result = await adapter.send_text(
+            channel_external_id=plan.channel_external_id, token=plan.token, message=plan.outbound
+        )
+    except GraphError as error:
+        async with unit_of_work() as session:
+            retry = await MessageSender(session, box).record_error(id_, error)
+        if retry:
+            raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from error
+        return f"failed {error.error_code}"
+    async with unit_of_work() as session:
+        await MessageSender(session, box).mark_sent(id_, result.external_id)
+    return "sent"
+
+
+async def fetch_contact_profile(ctx: dict[str, Any], contact_id: str) -> bool:
+    async with unit_of_work() as session:
+        return await fetch_profile(
+            session, get_graph_client(), get_secret_box(), uuid.UUID(contact_id)
+        )
+
+
+async def sweep_webhook_events(ctx: dict[str, Any]) -> int:
+    """Re-enqueue deliveries whose queue entry never ran (e.g. Redis was down at ingest)."""
+    async with unit_of_work() as session:
+        stale = await stale_received_events(session, SWEEP_AFTER)
+    for event_id in stale:
+        await send_job(PROCESS_JOB, str(event_id), job_id=process_job_id(event_id))
+    if stale:
+        logger.info("re-enqueued %d stale webhook events", len(stale))
+    return len(stale)
