@@ -206,6 +206,12 @@ def run(args: argparse.Namespace) -> None:
                          (("WEB", 8000), ("API", 8001), ("REALTIME", 8002), ("METASIM", 8010)))  # fmt: skip
     env.setdefault("META_GRAPH_BASE_URL", f"http://127.0.0.1:{sim}")
     env.setdefault("METASIM_WEBHOOK_URL", f"http://127.0.0.1:{api}/api/webhooks/meta")
+    busy = [port for port in (web, api, rt, sim) if port_open("127.0.0.1", port)]
+    if busy:
+        raise SystemExit(
+            f"[dev] port(s) {busy} already in use: is another stack running? "
+            "Stop it or set PARLEY_*_PORT in .env"
+        )
     with backing_services(env):
         asyncio.run(ensure_database(env["DATABASE_URL"]))
         subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)

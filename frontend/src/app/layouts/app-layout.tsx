@@ -1,0 +1,110 @@
+import { Inbox, LogOut, MessagesSquare } from "lucide-react";
+import { NavLink, Outlet } from "react-router";
+
+import { Avatar, AvatarFallback } from "@/components/ui/avatar";
+import { useMe } from "@/features/auth/api/get-me";
+import { useLogout } from "@/features/auth/hooks/use-auth";
+import { useRealtimeConnection, type RealtimeStatus } from "@/lib/realtime";
+import { cn } from "@/lib/utils";
+import { initials } from "@/utils/format";
+
+const STATUS_TEXT: Record<RealtimeStatus, string> = {
+  idle: "Offline",
+  connecting: "Connecting…",
+  connected: "Live",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
+};
+
+function ConnectionStatus({ status }: { status: RealtimeStatus }) {
+  return (
+    <div
+      data-testid="realtime-status"
+      data-status={status}
+      className="flex items-center gap-2 px-3 text-xs text-sidebar-muted"
+      title={status === "connected" ? "Receiving updates live" : "Live updates paused"}
+    >
+      <span
+        className={cn(
+          "size-2 rounded-full",
+          status === "connected" ? "bg-emerald-400" : status === "idle" || status === "offline" ? "bg-zinc-500" : "animate-pulse bg-amber-400",
+        )}
+      />
+      <span className="hidden lg:inline">{STATUS_TEXT[status]}</span>
+    </div>
+  );
+}
+
+function UserMenu() {
+  const me = useMe();
+  const logout = useLogout();
+  const email = me.data?.email ?? "";
+  return (
+    <div
+      data-testid="user-menu"
+      className="flex flex-col items-center gap-2 rounded-lg p-1 lg:flex-row lg:gap-3 lg:bg-sidebar-accent/60 lg:p-2"
+    >
+      <Avatar className="size-8" title={email}>
+        <AvatarFallback className="bg-primary/90 text-xs font-semibold text-primary-foreground">
+          {me.data ? initials(email.split("@")[0]?.replace(/[._-]+/g, " ")) : ""}
+        </AvatarFallback>
+      </Avatar>
+      <div className="hidden min-w-0 flex-1 lg:block">
+        <p data-testid="tenant-name" className="truncate text-sm font-medium text-sidebar-foreground" title={me.data?.tenant.name}>
+          {me.isPending ? <span className="inline-block h-3 w-24 animate-pulse rounded bg-sidebar-accent" /> : me.data?.tenant.name}
+        </p>
+        <p data-testid="user-email" className="truncate text-xs text-sidebar-muted" title={email}>
+          {email}
+        </p>
+      </div>
+      <button
+        type="button"
+        data-testid="logout"
+        onClick={logout}
+        title="Log out"
+        className="flex items-center gap-1.5 rounded-md p-1.5 text-sidebar-muted transition-colors hover:bg-sidebar-accent hover:text-sidebar-foreground focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none"
+      >
+        <LogOut className="size-4" aria-hidden />
+        <span className="sr-only">Log out</span>
+      </button>
+    </div>
+  );
+}
+
+/** The signed-in shell: narrow sidebar + the page. Owns the realtime connection's lifetime. */
+export function AppLayout() {
+  const status = useRealtimeConnection();
+  return (
+    <div className="flex h-full min-h-0">
+      <aside className="flex w-16 shrink-0 flex-col bg-sidebar py-4 text-sidebar-foreground lg:w-64">
+        <div className="flex items-center gap-2.5 px-4 pb-6">
+          <span className="flex size-8 shrink-0 items-center justify-center rounded-lg bg-primary text-primary-foreground">
+            <MessagesSquare className="size-4.5" aria-hidden />
+          </span>
+          <span className="hidden text-lg font-semibold tracking-tight text-white lg:inline">Parley</span>
+        </div>
+        <nav className="flex flex-col gap-1 px-2" aria-label="Main">
+          <NavLink
+            to="/inbox"
+            className={({ isActive }) =>
+              cn(
+                "flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-sidebar-muted transition-colors hover:bg-sidebar-accent hover:text-sidebar-foreground",
+                isActive && "bg-sidebar-accent text-white",
+              )
+            }
+          >
+            <Inbox className="size-4 shrink-0" aria-hidden />
+            <span className="hidden lg:inline">Inbox</span>
+          </NavLink>
+        </nav>
+        <div className="mt-auto flex flex-col gap-3 px-2">
+          <ConnectionStatus status={status} />
+          <UserMenu />
+        </div>
+      </aside>
+      <main className="min-w-0 flex-1">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

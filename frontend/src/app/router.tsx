@@ -1,0 +1,42 @@
+import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
+
+import { AppLayout } from "./layouts/app-layout";
+import { RedirectIfAuthenticated, RequireAuth } from "./routes/guards";
+import { ConversationRoute, InboxIndexRoute, InboxRoute } from "./routes/inbox";
+import { LoginRoute } from "./routes/login";
+import { NotFoundRoute } from "./routes/not-found";
+import { RegisterRoute } from "./routes/register";
+
+export const routes: RouteObject[] = [
+  { path: "/", element: <Navigate to="/inbox" replace /> },
+  {
+    element: <RedirectIfAuthenticated />,
+    children: [
+      { path: "/login", element: <LoginRoute /> },
+      { path: "/register", element: <RegisterRoute /> },
+    ],
+  },
+  {
+    element: <RequireAuth />,
+    children: [
+      {
+        element: <AppLayout />,
+        children: [
+          {
+            path: "/inbox",
+            element: <InboxRoute />,
+            children: [
+              { index: true, element: <InboxIndexRoute /> },
+              { path: ":conversationId", element: <ConversationRoute /> },
+            ],
+          },
+        ],
+      },
+    ],
+  },
+  { path: "*", element: <NotFoundRoute /> },
+];
+
+export function createRouter() {
+  return createBrowserRouter(routes);
+}

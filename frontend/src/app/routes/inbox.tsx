@@ -1,0 +1,45 @@
+import { MessagesSquare } from "lucide-react";
+import { Outlet, useParams } from "react-router";
+
+import { ConversationList } from "@/features/inbox/components/conversation-list";
+import { EmptyState } from "@/components/ui/empty-state";
+import { Thread } from "@/features/inbox/components/thread";
+import { cn } from "@/lib/utils";
+
+/** Conversation list beside the selected thread (on small screens, one at a time). */
+export function InboxRoute() {
+  const { conversationId } = useParams();
+  const selected = conversationId !== undefined;
+  return (
+    <div className="flex h-full min-h-0">
+      <div
+        className={cn(
+          "h-full w-full shrink-0 border-r bg-background md:w-80 lg:w-96",
+          selected && "hidden md:block",
+        )}
+      >
+        <ConversationList />
+      </div>
+      <div className={cn("h-full min-w-0 flex-1 bg-background", !selected && "hidden md:block")}>
+        <Outlet />
+      </div>
+    </div>
+  );
+}
+
+export function InboxIndexRoute() {
+  return (
+    <EmptyState
+      className="h-full"
+      icon={MessagesSquare}
+      title="Select a conversation"
+      description="Pick a conversation on the left to read it and reply."
+    />
+  );
+}
+
+export function ConversationRoute() {
+  const { conversationId } = useParams();
+  if (conversationId === undefined) return null;
+  return <Thread key={conversationId} conversationId={conversationId} />;
+}

@@ -1,0 +1,124 @@
+import { MessageSquareDashed } from "lucide-react";
+import { Fragment, useCallback, useRef } from "react";
+
+import { Alert, AlertDescription } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { ScrollArea } from "@/components/ui/scroll-area";
+import { Spinner } from "@/components/ui/spinner";
+import type { Message } from "@/lib/api/types";
+import { dayLabel } from "@/utils/format";
+
+import { useAutoScroll } from "../hooks/use-auto-scroll";
+
+import { EmptyState } from "@/components/ui/empty-state";
+import { MessageBubble } from "./message-bubble";
+
+export interface MessageListProps {
+  conversationId: string;
+  messages: Message[];
+  isPending: boolean;
+  error: string | null;
+  hasOlder: boolean;
+  isFetchingOlder: boolean;
+  onLoadOlder: () => void;
+  onRetry: () => void;
+}
+
+const LOAD_OLDER_THRESHOLD_PX = 80;
+
+function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+export function MessageList({
+  conversationId,
+  messages,
+  isPending,
+  error,
+  hasOlder,
+  isFetchingOlder,
+  onLoadOlder,
+  onRetry,
+}: MessageListProps) {
+  const viewportRef = useRef<HTMLDivElement>(null);
+  const { onScroll: trackBottom } = useAutoScroll(viewportRef, conversationId, messages);
+
+  const onScroll = useCallback(() => {
+    trackBottom();
+    const element = viewportRef.current;
+    if (element !== null && element.scrollTop < LOAD_OLDER_THRESHOLD_PX && hasOlder && !isFetchingOlder) {
+      onLoadOlder();
+    }
+  }, [trackBottom, hasOlder, isFetchingOlder, onLoadOlder]);
+
+  let body;
+  if (isPending) {
+    body = (
+      <div className="flex h-full items-center justify-center py-24">
+        <Spinner className="size-6" label="Loading messages" />
+      </div>
+    );
+  } else if (error !== null && messages.length === 0) {
+    body = (
+      <div className="p-6">
+        <Alert variant="destructive">
+          <AlertDescription>
+            {error}{" "}
+            <button type="button" className="font-medium underline" onClick={onRetry}>
+              Try again
+            </button>
+          </AlertDescription>
+        </Alert>
+      </div>
+    );
+  } else if (messages.length === 0) {
+    body = <EmptyState icon={MessageSquareDashed} title="No messages yet" description="Messages in this conversation will appear here." />;
+  } else {
+    body = (
+      <div className="flex flex-col gap-2 px-4 py-5 sm:px-6">
+        {hasOlder && (
+          <div className="flex justify-center pb-2">
+            <Button variant="ghost" size="sm" onClick={onLoadOlder} disabled={isFetchingOlder}>
+              {isFetchingOlder && <Spinner />}
+              Load older messages
+            </Button>
+          </div>
+        )}
+        {messages.map((message, index) => {
+          const previous = messages[index - 1];
+          const newDay = previous === undefined || dayKey(previous.created_at) !== dayKey(message.created_at);
+          return (
+            <Fragment key={message.id}>
+              {newDay && (
+                <div className="my-2 flex items-center gap-3 text-xs font-medium text-muted-foreground" role="separator">
+                  <span className="h-px flex-1 bg-border" />
+                  {dayLabel(message.created_at)}
+                  <span className="h-px flex-1 bg-border" />
+                </div>
+              )}
+              <MessageBubble message={message} />
+            </Fragment>
+          );
+        })}
+      </div>
+    );
+  }
+
+  return (
+    <ScrollArea
+      className="min-h-0 flex-1 bg-muted/30"
+      viewportRef={viewportRef}
+      viewportProps={{
+        onScroll,
+        "data-testid": "message-list",
+        "data-count": messages.length,
+        "aria-label": "Messages",
+        "aria-live": "polite",
+        role: "log",
+      }}
+    >
+      {body}
+    </ScrollArea>
+  );
+}

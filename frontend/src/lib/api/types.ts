@@ -1,0 +1,32 @@
+/**
+ * Domain types, read off the generated schema by path so they survive renames of the
+ * OpenAPI component schemas.
+ */
+import type { paths } from "./schema";
+
+type JsonOf<R> = R extends { content: { "application/json": infer T } } ? T : never;
+
+export type TokenPair = JsonOf<paths["/api/auth/login"]["post"]["responses"][200]>;
+export type LoginBody = JsonOf<paths["/api/auth/login"]["post"]["requestBody"]>;
+export type RegisterBody = JsonOf<paths["/api/auth/register"]["post"]["requestBody"]>;
+export type Me = JsonOf<paths["/api/auth/me"]["get"]["responses"][200]>;
+
+export type ChannelPage = JsonOf<paths["/api/channels"]["get"]["responses"][200]>;
+export type Channel = ChannelPage["items"][number];
+export type ChannelKind = Channel["kind"];
+
+export type ConversationPage = JsonOf<paths["/api/inbox/conversations"]["get"]["responses"][200]>;
+export type Conversation = ConversationPage["items"][number];
+export type ConversationWindow = Conversation["window"];
+
+export type MessagePage = JsonOf<
+  paths["/api/inbox/conversations/{conversation_id}/messages"]["get"]["responses"][200]
+>;
+export type Message = MessagePage["items"][number];
+export type MessageStatus = Message["status"];
+
+/** Body of every non-2xx answer: show `detail` to the user. */
+export interface ApiErrorBody {
+  error: string;
+  detail: string;
+}

@@ -1,0 +1,52 @@
+import type { Conversation, Message } from "@/lib/api/types";
+
+let counter = 0;
+
+export function buildConversation(overrides: Partial<Conversation> = {}): Conversation {
+  counter += 1;
+  const id = overrides.id ?? `conv-${counter}`;
+  return {
+    id,
+    channel_id: "chan-1",
+    channel: { id: "chan-1", kind: "messenger", name: "Acme Page" },
+    contact: { id: `contact-${id}`, name: `Contact ${id}`, external_id: `psid-${id}`, avatar_url: null },
+    status: "open",
+    assignee_id: null,
+    labels: [],
+    unread_count: 0,
+    last_message_at: "2026-11-20T10:00:00Z",
+    last_inbound_at: "2026-11-20T10:00:00Z",
+    created_at: "2026-11-19T08:00:00Z",
+    last_message_preview: "Hello",
+    window: { state: "open", expires_at: "2026-11-21T10:00:00Z" },
+    ...overrides,
+  };
+}
+
+export function buildMessage(overrides: Partial<Message> = {}): Message {
+  counter += 1;
+  return {
+    id: overrides.id ?? `msg-${counter}`,
+    conversation_id: "conv-1",
+    direction: "inbound",
+    type: "text",
+    text: "Hi there",
+    content: {},
+    status: "received",
+    external_id: null,
+    error: null,
+    attachments: [],
+    author_user_id: null,
+    created_at: "2026-11-20T10:00:00Z",
+    sent_at: null,
+    provider_timestamp: null,
+    ...overrides,
+  };
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}

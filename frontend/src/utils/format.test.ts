@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+
+import { initials, relativeTime, timeUntil, windowLabel } from "./format";
+
+const NOW = Date.parse("2026-11-21T12:00:00Z");
+
+describe("format", () => {
+  it("initials", () => {
+    expect(initials("Ada Byron Lovelace")).toBe("AL");
+    expect(initials("ada")).toBe("A");
+    expect(initials("  ")).toBe("?");
+    expect(initials(null)).toBe("?");
+  });
+
+  it("relativeTime", () => {
+    expect(relativeTime(null, NOW)).toBe("");
+    expect(relativeTime("2026-11-21T11:59:30Z", NOW)).toBe("now");
+    expect(relativeTime("2026-11-21T11:15:00Z", NOW)).toBe("45m");
+  });
+
+  it("timeUntil", () => {
+    expect(timeUntil("2026-11-22T11:00:00Z", NOW)).toBe("23h");
+    expect(timeUntil("2026-11-21T12:30:00Z", NOW)).toBe("30m");
+    expect(timeUntil("2026-11-28T12:00:00Z", NOW)).toBe("7d");
+    expect(timeUntil("2026-11-21T11:00:00Z", NOW)).toBeNull();
+  });
+
+  it("windowLabel", () => {
+    expect(windowLabel({ state: "open", expires_at: "2026-11-22T11:00:00Z" }, NOW)).toEqual({
+      tone: "open",
+      label: "Window open · closes in 23h",
+    });
+    expect(windowLabel({ state: "human_agent", expires_at: null }, NOW)).toEqual({
+      tone: "human_agent",
+      label: "Human agent window",
+    });
+    expect(windowLabel({ state: "closed", expires_at: null }, NOW).label).toBe("Window closed");
+    // An "open" window whose expiry has passed is closed, whatever the last snapshot said.
+    expect(windowLabel({ state: "open", expires_at: "2026-11-21T11:00:00Z" }, NOW).tone).toBe("closed");
+  });
+});
