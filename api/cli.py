@@ -45,9 +45,12 @@ async def _seed(metasim_url: str | None) -> None:
 
 
 def _openapi(output: str | None) -> None:
+    from api.config import Environment, Settings
     from api.main import create_app
 
-    schema = json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
+    # The schema does not depend on secrets; build it without requiring production ones.
+    app = create_app(Settings(environment=Environment.DEVELOPMENT))
+    schema = json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(schema)
