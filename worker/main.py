@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from arq import cron
@@ -18,6 +19,7 @@ from worker import tasks
 
 async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(get_settings().log_level)
+    logging.getLogger("arq").propagate = False  # arq has its own handler; avoid double lines
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
