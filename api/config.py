@@ -117,6 +117,38 @@ class MetaSettings(BaseSettings):
     graph_base_url: str = "http://127.0.0.1:8010"
     graph_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
     graph_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Where browsers are sent to log in with Facebook (metasim's dialog in development).
+    oauth_dialog_url: str = "https://www.facebook.com"
+    # Facebook Login for Business configuration id; when set it replaces the scope list.
+    login_config_id: str | None = None
+    messenger_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "pages_show_list",
+            "pages_manage_metadata",
+            "pages_messaging",
+            "pages_read_engagement",
+            "business_management",
+        ]
+    )
+    whatsapp_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "whatsapp_business_management",
+            "whatsapp_business_messaging",
+            "business_management",
+        ]
+    )
+
+    @field_validator("messenger_scopes", "whatsapp_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [scope.strip() for scope in value.split(",") if scope.strip()]
+        return value
+
+    @property
+    def app_token(self) -> str:
+        """The app access token (`app-id|app-secret`) for /debug_token."""
+        return f"{self.app_id}|{self.app_secret}"
 
 
 class Settings(BaseSettings):

@@ -34,6 +34,10 @@ class SecretBox:
         self._keys = settings.keys
         self._active = settings.active_key_id
 
+    @property
+    def active_key_id(self) -> str:
+        return self._active
+
     def encrypt(self, plaintext: str, associated_data: bytes) -> Sealed:
         nonce = os.urandom(NONCE_BYTES)
         aead = AESGCM(self._keys[self._active])

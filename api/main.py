@@ -16,6 +16,7 @@ from api.db import get_engine
 from api.errors import install_error_handlers
 from api.inbox.router import router as inbox_router
 from api.logging import configure_logging
+from api.meta.router import router as meta_router
 from api.redis import get_redis
 from api.webhooks.router import router as webhooks_router
 
@@ -47,7 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     api = APIRouter(prefix="/api")
-    for router in (health.router, auth_router, channels_router, inbox_router, webhooks_router):
+    for router in (
+        health.router,
+        auth_router,
+        channels_router,
+        meta_router,
+        inbox_router,
+        webhooks_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     return app

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.passwords import hash_password
-from api.channels.tokens import seal_channel_token
 from api.crypto import SecretBox
 from api.models import Channel, ChannelKind, Role, Tenant, User
+from api.vault import seal_token
 
 DEMO_TENANT_NAME = "Demo Co"
 
@@ -56,6 +56,6 @@ async def seed_demo(session: AsyncSession, box: SecretBox, seed: DemoSeed) -> Ch
             name=seed.page_name,
         )
         session.add(channel)
-    seal_channel_token(box, channel, seed.page_token)
+    seal_token(box, channel, seed.page_token)
     await session.flush()
     return channel

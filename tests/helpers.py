@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels.tokens import seal_channel_token
 from api.crypto import get_secret_box
 from api.models import Channel, ChannelKind
+from api.vault import seal_token
 from api.webhooks.signature import sign
 
 APP_SECRET = "test-app-secret"
@@ -78,7 +78,7 @@ async def create_messenger_channel(
         external_id=page_id or str(uuid.uuid4().int)[:15],
         name="Acme Support",
     )
-    seal_channel_token(get_secret_box(), channel, token)
+    seal_token(get_secret_box(), channel, token)
     session.add(channel)
     await session.commit()
     return channel

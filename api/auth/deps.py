@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth.repository import UserRepository
 from api.auth.tokens import InvalidToken, decode_access_token
 from api.deps import SessionDep, SettingsDep
-from api.errors import Unauthorized
+from api.errors import Forbidden, Unauthorized
+from api.models import Role
 from api.tenancy import TenantScope
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
@@ -34,3 +35,15 @@ async def get_scope(
 
 
 CurrentScope = Annotated[TenantScope, Depends(get_scope)]
+
+MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
+
+async def require_manager(scope: CurrentScope) -> TenantScope:
+    """Owners and admins manage channels and settings; agents and viewers may not."""
+    if scope.role not in MANAGERS:
+        raise Forbidden("Only owners and admins can do this.")
+    return scope
+
+
+TenantAdmin = Annotated[TenantScope, Depends(require_manager)]

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Channel, ChannelKind
+from api.models import Channel, ChannelKind, ChannelStatus
 from api.tenancy import ScopedRepository
 
 
@@ -14,6 +16,25 @@ class ChannelRepository(ScopedRepository[Channel]):
         result = await self.session.execute(self.scoped().order_by(Channel.created_at, Channel.id))
         return list(result.scalars())
 
+    async def clear_primary(self, kind: ChannelKind, except_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(Channel)
+            .where(
+                Channel.tenant_id == self.scope.tenant_id,
+                Channel.kind == kind,
+                Channel.id != except_id,
+            )
+            .values(is_primary=False)
+        )
+
+    async def others_on_waba(self, channel: Channel) -> int:
+        statement = self.scoped().where(
+            Channel.waba_id == channel.waba_id,
+            Channel.id != channel.id,
+            Channel.status != ChannelStatus.DISCONNECTED,
+        )
+        return len((await self.session.execute(statement)).scalars().all())
+
 
 class ChannelRouting:
     """Webhooks arrive without a tenant: they are routed by the page id or phone number id,
@@ -23,5 +44,9 @@ class ChannelRouting:
         self.session = session
 
     async def find(self, kind: ChannelKind, external_id: str) -> Channel | None:
-        statement = select(Channel).where(Channel.kind == kind, Channel.external_id == external_id)
+        statement = select(Channel).where(
+            Channel.kind == kind,
+            Channel.external_id == external_id,
+            Channel.status != ChannelStatus.DISCONNECTED,
+        )
         return (await self.session.execute(statement)).scalar_one_or_none()

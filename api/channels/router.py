@@ -1,18 +1,42 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
 
-from api.auth.deps import CurrentScope
-from api.channels.repository import ChannelRepository
-from api.channels.schemas import ChannelOut
-from api.deps import SessionDep
+from fastapi import APIRouter, status
+
+from api.channels.deps import ChannelsForAdmin, ChannelsForMember
+from api.channels.schemas import AuthorizeUrl, ChannelOut, RenameChannel
 from api.pagination import Page
 
 router = APIRouter(prefix="/channels", tags=["channels"])
 
 
 @router.get("")
-async def list_channels(scope: CurrentScope, session: SessionDep) -> Page[ChannelOut]:
-    """The tenant's connected pages and numbers."""
-    channels = await ChannelRepository(session, scope).list()
-    return Page(items=[ChannelOut.model_validate(c) for c in channels])
+async def list_channels(channels: ChannelsForMember) -> Page[ChannelOut]:
+    """The tenant's pages and numbers with their health (token expiry, re-auth needed)."""
+    return Page(items=await channels.list())
+
+
+@router.patch("/{channel_id}")
+async def rename_channel(
+    channel_id: uuid.UUID, body: RenameChannel, channels: ChannelsForAdmin
+) -> ChannelOut:
+    return await channels.rename(channel_id, body.name)
+
+
+@router.delete("/{channel_id}")
+async def disconnect_channel(channel_id: uuid.UUID, channels: ChannelsForAdmin) -> ChannelOut:
+    """Unsubscribe at Meta, wipe the token, keep every conversation."""
+    return await channels.disconnect(channel_id)
+
+
+@router.post("/{channel_id}/reconnect")
+async def reconnect_channel(channel_id: uuid.UUID, channels: ChannelsForAdmin) -> AuthorizeUrl:
+    """Where to send the browser to log in with Facebook again for this channel."""
+    return AuthorizeUrl(authorize_url=await channels.reconnect(channel_id))
+
+
+@router.post("/{channel_id}/import-history", status_code=status.HTTP_202_ACCEPTED)
+async def import_history(channel_id: uuid.UUID, channels: ChannelsForAdmin) -> ChannelOut:
+    """Import the Page's recent conversations in the background (progress via `channel:updated`)."""
+    return await channels.import_history(channel_id)

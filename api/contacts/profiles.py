@@ -12,13 +12,13 @@ from sqlalchemy.orm import joinedload
 
 from api import events
 from api.channels.adapters import get_adapter
-from api.channels.tokens import open_channel_token
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
 from api.inbox.schemas import conversation_out
 from api.meta.errors import GraphError
 from api.meta.graph import GraphClient
 from api.models import Channel, Contact, Conversation
+from api.vault import open_token
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def fetch_profile(
     if contact is None or channel is None:
         return False
     try:
-        token = open_channel_token(box, channel)
+        token = open_token(box, channel)
         profile = await get_adapter(channel.kind, graph).fetch_profile(
             token=token, contact_external_id=contact.external_id
         )

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import events
 from api.channels.adapters import OutboundText
-from api.channels.tokens import open_channel_token
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
 from api.inbox.policy import decide_free_form
@@ -32,6 +31,7 @@ from api.models import (
     Message,
     MessageStatus,
 )
+from api.vault import open_token
 
 MAX_SEND_ATTEMPTS = 5
 
@@ -74,7 +74,7 @@ class MessageSender:
             )
             return None
         try:
-            token = open_channel_token(self.box, channel)
+            token = open_token(self.box, channel)
         except (DecryptionError, AppError):
             self._fail(
                 message, "channel_needs_reauth", "The channel's token cannot be used; reconnect it."

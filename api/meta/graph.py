@@ -25,13 +25,16 @@ class GraphClient:
         method: str,
         path: str,
         *,
-        token: str,
+        token: str | None,
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Call `{graph}/{version}/{path}`; raise `GraphError` for any failure."""
+        """Call `{graph}/{version}/{path}`; raise `GraphError` for any failure.
+
+        The token goes in the Authorization header. Parameters are never logged (some of
+        Meta's endpoints take secrets as parameters: OAuth code exchange, debug_token)."""
         url = f"{self.base_url}/{path.lstrip('/')}"
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = await self._http.request(
                 method, url, json=json, params=params, headers=headers

@@ -5,6 +5,14 @@ from api.models.channel import Channel, ChannelKind, ChannelStatus
 from api.models.contact import Contact
 from api.models.conversation import Conversation, ConversationStatus
 from api.models.message import Message, MessageDirection, MessageStatus
+from api.models.meta_account import (
+    DataDeletionRequest,
+    DataDeletionStatus,
+    MetaAccount,
+    MetaAccountStatus,
+    OAuthState,
+    WhatsAppBusinessAccount,
+)
 from api.models.tenant import Tenant
 from api.models.user import RefreshToken, Role, User
 from api.models.webhook_event import WebhookEvent, WebhookEventStatus
@@ -17,13 +25,19 @@ __all__ = [
     "Contact",
     "Conversation",
     "ConversationStatus",
+    "DataDeletionRequest",
+    "DataDeletionStatus",
     "Message",
     "MessageDirection",
     "MessageStatus",
+    "MetaAccount",
+    "MetaAccountStatus",
+    "OAuthState",
     "RefreshToken",
     "Role",
     "Tenant",
     "User",
     "WebhookEvent",
     "WebhookEventStatus",
+    "WhatsAppBusinessAccount",
 ]

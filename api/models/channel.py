@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -29,7 +30,16 @@ class Channel(IdMixin, TenantMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "channels"
-    __table_args__ = (UniqueConstraint("kind", "external_id"),)
+    __table_args__ = (
+        # Connected to at most one tenant at a time; disconnected rows keep their history.
+        Index(
+            "uq_channels_kind_external_id_live",
+            "kind",
+            "external_id",
+            unique=True,
+            postgresql_where=text("status <> 'disconnected'"),
+        ),
+    )
 
     kind: Mapped[ChannelKind] = mapped_column(pg_enum(ChannelKind, "channel_kind"))
     external_id: Mapped[str] = mapped_column(String(64))
@@ -43,3 +53,14 @@ class Channel(IdMixin, TenantMixin, TimestampMixin, Base):
     token_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     token_key_id: Mapped[str | None] = mapped_column(String(32))
     last_event_at: Mapped[datetime | None]
+    meta_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("meta_accounts.id", ondelete="SET NULL")
+    )
+    token_expires_at: Mapped[datetime | None]
+    token_checked_at: Mapped[datetime | None]
+    history_import_status: Mapped[str] = mapped_column(
+        String(16), default="none", server_default="none"
+    )
+    history_imported: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    history_total: Mapped[int | None]
+    history_error: Mapped[str | None] = mapped_column(String(500))

@@ -21,9 +21,12 @@ ALLOWED = {
     "webhooks/service.py": "webhook_events are not tenant-owned",
     "webhooks/processing.py": "webhook_events are not tenant-owned",
     "seed.py": "development seed",
+    "meta/repository.py": "scoped repositories (+ OAuth state lookup before a tenant is known)",
+    "meta/callbacks.py": "Meta's callbacks name a Facebook user, who may span tenants",
+    "vault.py": "key rotation re-seals every token",
 }
 
-STATEMENT = re.compile(r"\b(select|update|delete|insert)\(")
+STATEMENT = re.compile(r"(?<![.\w])(select|update|delete|insert)\(")
 
 
 def test_sql_statements_only_in_reviewed_places() -> None:
