@@ -1,4 +1,4 @@
-"""Operator commands: `python -m api.cli seed-demo | openapi`."""
+"""Operator commands: `python -m api.cli seed-demo | rotate-keys | openapi`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from api.config import get_settings
 from api.crypto import get_secret_box
 from api.db import get_engine, unit_of_work
 from api.seed import DemoSeed, seed_demo
+from api.vault import rotate
 
 
 def _demo_seed() -> DemoSeed:
@@ -23,6 +24,8 @@ def _demo_seed() -> DemoSeed:
         page_id=os.environ.get("DEMO_PAGE_ID", "104000000000001"),
         page_name=os.environ.get("DEMO_PAGE_NAME", "Demo Co Support"),
         page_token=os.environ.get("DEMO_PAGE_TOKEN", "dev-demo-page-token"),
+        wa_number_id=os.environ.get("DEMO_WA_NUMBER_ID", "109000000000001"),
+        wa_token=os.environ.get("DEMO_WA_TOKEN", "dev-demo-wa-token"),
     )
 
 
@@ -36,12 +39,21 @@ async def _seed(metasim_url: str | None) -> None:
     await get_engine().dispose()
     if metasim_url:
         async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.put(
-                f"{metasim_url.rstrip('/')}/_sim/pages/{seed.page_id}",
-                json={"name": seed.page_name, "access_token": seed.page_token},
-            )
-            response.raise_for_status()
-    print(f"demo tenant ready: {seed.email} / {seed.password}, page {seed.page_id}")
+            sim = metasim_url.rstrip("/")
+            page = {"name": seed.page_name, "access_token": seed.page_token}
+            number = {
+                "waba_id": seed.wa_waba_id,
+                "display_phone_number": seed.wa_display,
+                "verified_name": seed.wa_name,
+                "access_token": seed.wa_token,
+            }
+            (await client.put(f"{sim}/_sim/pages/{seed.page_id}", json=page)).raise_for_status()
+            number_url = f"{sim}/_sim/whatsapp/numbers/{seed.wa_number_id}"
+            (await client.put(number_url, json=number)).raise_for_status()
+    print(
+        f"demo tenant ready: {seed.email} / {seed.password}, "
+        f"page {seed.page_id}, WhatsApp number {seed.wa_number_id}"
+    )
 
 
 def _openapi(output: str | None) -> None:
@@ -58,16 +70,28 @@ def _openapi(output: str | None) -> None:
         sys.stdout.write(schema)
 
 
+async def _rotate_keys() -> None:
+    async with unit_of_work() as session:
+        count = await rotate(session, get_secret_box())
+    await get_engine().dispose()
+    print(f"re-encrypted {count} token(s) with key {get_settings().encryption.active_key_id!r}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     seed = commands.add_parser("seed-demo", help="create the demo tenant (development only)")
     seed.add_argument("--metasim", help="also register the demo page with this metasim URL")
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt every stored token with ENCRYPTION_ACTIVE_KEY_ID"
+    )
     openapi = commands.add_parser("openapi", help="print or write the OpenAPI schema")
     openapi.add_argument("-o", "--output")
     args = parser.parse_args(argv)
     if args.command == "seed-demo":
         asyncio.run(_seed(args.metasim))
+    elif args.command == "rotate-keys":
+        asyncio.run(_rotate_keys())
     else:
         _openapi(args.output)
 

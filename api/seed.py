@@ -1,7 +1,8 @@
-"""The development seed: tenant "Demo Co", its owner, and a connected simulated Page."""
+"""The development seed: tenant "Demo Co", its owner, a simulated Page and WhatsApp number."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,10 +23,15 @@ class DemoSeed:
     page_id: str
     page_name: str
     page_token: str
+    wa_number_id: str = "109000000000001"
+    wa_waba_id: str = "110000000000001"
+    wa_display: str = "+1 555-0100"
+    wa_name: str = "Demo Co WhatsApp"
+    wa_token: str = "dev-demo-wa-token"  # noqa: S105 - development seed
 
 
-async def seed_demo(session: AsyncSession, box: SecretBox, seed: DemoSeed) -> Channel:
-    """Create the demo tenant, owner and page if missing. Safe to run every start."""
+async def seed_demo(session: AsyncSession, box: SecretBox, seed: DemoSeed) -> list[Channel]:
+    """Create the demo tenant, owner, Page and WhatsApp number if missing. Safe to run every start."""
     owner = (
         await session.execute(select(User).where(User.email == seed.email))
     ).scalar_one_or_none()
@@ -41,21 +47,31 @@ async def seed_demo(session: AsyncSession, box: SecretBox, seed: DemoSeed) -> Ch
         )
         session.add(owner)
         await session.flush()
-    channel = (
-        await session.execute(
-            select(Channel).where(
-                Channel.kind == ChannelKind.MESSENGER, Channel.external_id == seed.page_id
-            )
-        )
-    ).scalar_one_or_none()
-    if channel is None:
-        channel = Channel(
-            tenant_id=owner.tenant_id,
-            kind=ChannelKind.MESSENGER,
-            external_id=seed.page_id,
-            name=seed.page_name,
-        )
-        session.add(channel)
-    seal_token(box, channel, seed.page_token)
+    page = await _channel(
+        session, owner.tenant_id, ChannelKind.MESSENGER, seed.page_id, seed.page_name
+    )
+    seal_token(box, page, seed.page_token)
+    number = await _channel(
+        session, owner.tenant_id, ChannelKind.WHATSAPP, seed.wa_number_id, seed.wa_name
+    )
+    number.waba_id, number.display_phone_number, number.is_primary = (
+        seed.wa_waba_id,
+        seed.wa_display,
+        True,
+    )
+    seal_token(box, number, seed.wa_token)
     await session.flush()
+    return [page, number]
+
+
+async def _channel(
+    session: AsyncSession, tenant_id: uuid.UUID, kind: ChannelKind, external_id: str, name: str
+) -> Channel:
+    found = await session.execute(
+        select(Channel).where(Channel.kind == kind, Channel.external_id == external_id)
+    )
+    channel = found.scalars().first()
+    if channel is None:
+        channel = Channel(tenant_id=tenant_id, kind=kind, external_id=external_id, name=name)
+        session.add(channel)
     return channel

@@ -205,6 +205,8 @@ def run(args: argparse.Namespace) -> None:
     web, api, rt, sim = (int(env.get(f"PARLEY_{n}_PORT", d)) for n, d in
                          (("WEB", 8000), ("API", 8001), ("REALTIME", 8002), ("METASIM", 8010)))  # fmt: skip
     env.setdefault("META_GRAPH_BASE_URL", f"http://127.0.0.1:{sim}")
+    env.setdefault("META_OAUTH_DIALOG_URL", f"http://localhost:{sim}")
+    env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{web}")
     env.setdefault("METASIM_WEBHOOK_URL", f"http://127.0.0.1:{api}/api/webhooks/meta")
     busy = [port for port in (web, api, rt, sim) if port_open("127.0.0.1", port)]
     if busy:
@@ -248,13 +250,15 @@ def run(args: argparse.Namespace) -> None:
 
 
 def banner(env: dict[str, str], web: int, sim: int) -> None:
+    metasim = f".venv/bin/python -m metasim --sim http://127.0.0.1:{sim}"
     page = env.get("DEMO_PAGE_ID", "104000000000001")
+    number = env.get("DEMO_WA_NUMBER_ID", "109000000000001")
     print(
         f"\n  Parley is running:  http://localhost:{web}\n"
         f"  Demo login:         {env.get('DEMO_EMAIL', 'demo@parley.dev')} / "
         f"{env.get('DEMO_PASSWORD', 'parley-demo')}\n"
-        f"  Simulate a customer: .venv/bin/python -m metasim --sim http://127.0.0.1:{sim} "
-        f'deliver --page {page} --text "Hello!"\n'
+        f'  Be a customer:      {metasim} deliver --page {page} --text "Hello!"\n'
+        f'                      {metasim} deliver-wa --number {number} --text "Hi!"\n'
         "  Stop with Ctrl-C.\n",
         flush=True,
     )

@@ -32,9 +32,12 @@ class WorkerSettings:
         func(tasks.process_webhook_event, name="webhooks.process_event", max_tries=10),
         func(tasks.send_message, name="inbox.send_message", max_tries=6),
         func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
+        func(tasks.import_history, name="channels.import_history", max_tries=3, timeout=900),
+        func(tasks.check_tokens, name="channels.check_tokens", max_tries=2, timeout=900),
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(tasks.sweep_webhook_events, second={0, 30}, unique=True, run_at_startup=True),
+        cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
     ]
     queue_name = QUEUE_NAME
     redis_settings = RedisSettings.from_dsn(get_settings().redis.url)

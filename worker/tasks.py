@@ -12,11 +12,15 @@ from typing import Any
 from arq import Retry
 
 from api.channels.adapters import get_adapter
+from api.channels.health import check_channel_tokens
+from api.channels.history import MAX_CONVERSATIONS, HistoryImport, parse_thread
+from api.config import get_settings
 from api.contacts.profiles import fetch_profile
 from api.crypto import get_secret_box
 from api.db import unit_of_work
 from api.inbox.sending import MessageSender
 from api.jobs import send_job
+from api.meta.client import MetaClient
 from api.meta.errors import GraphError
 from api.meta.graph import get_graph_client
 from api.models import WebhookEventStatus
@@ -26,6 +30,10 @@ from api.webhooks.service import PROCESS_JOB, process_job_id, stale_received_eve
 logger = logging.getLogger(__name__)
 
 SWEEP_AFTER = timedelta(seconds=60)
+
+
+def get_meta_client() -> MetaClient:
+    return MetaClient(get_graph_client(), get_settings().meta)
 
 
 def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 300.0) -> float:
@@ -76,6 +84,41 @@ async def fetch_contact_profile(ctx: dict[str, Any], contact_id: str) -> bool:
         return await fetch_profile(
             session, get_graph_client(), get_secret_box(), uuid.UUID(contact_id)
         )
+
+
+async def import_history(ctx: dict[str, Any], channel_id: str) -> str:
+    """Import a Page's recent conversations, committing progress after each thread."""
+    box, id_, client = get_secret_box(), uuid.UUID(channel_id), get_meta_client()
+    async with unit_of_work() as session:
+        started = await HistoryImport(session, box).begin(id_)
+    if started is None:
+        return "skipped"
+    channel, token = started
+    page_id = channel.external_id
+    try:
+        conversations = await client.conversations(page_id, token, MAX_CONVERSATIONS)
+        async with unit_of_work() as session:
+            await HistoryImport(session, box).set_total(id_, len(conversations))
+        for conversation in conversations:
+            messages = await client.conversation_messages(str(conversation["id"]), token)
+            thread = parse_thread(page_id, conversation, messages)
+            async with unit_of_work() as session:
+                if thread is not None:
+                    await HistoryImport(session, box).store(id_, thread)
+    except GraphError as error:
+        async with unit_of_work() as session:
+            await HistoryImport(session, box).finish(id_, error)
+        return f"failed {error.error_code}"
+    async with unit_of_work() as session:
+        await HistoryImport(session, box).finish(id_)
+    return "done"
+
+
+async def check_tokens(ctx: dict[str, Any]) -> str:
+    """Daily: check every live channel's token; record expiry; flag dead ones."""
+    async with unit_of_work() as session:
+        report = await check_channel_tokens(session, get_meta_client(), get_secret_box())
+    return f"checked {report.checked}, needs_reauth {report.needs_reauth}, skipped {report.skipped}"
 
 
 async def sweep_webhook_events(ctx: dict[str, Any]) -> int:

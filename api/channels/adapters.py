@@ -22,6 +22,7 @@ class InboundMessage:
     type: str
     text: str | None
     content: dict[str, Any] = field(default_factory=dict)
+    contact_name: str | None = None  # WhatsApp sends the profile name with each message
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,9 @@ class ChannelAdapter(Protocol):
         self, *, channel_external_id: str, token: str, message: OutboundText
     ) -> SendResult: ...
 
-    async def fetch_profile(self, *, token: str, contact_external_id: str) -> ContactProfile: ...
+    async def fetch_profile(
+        self, *, token: str, contact_external_id: str
+    ) -> ContactProfile | None: ...
 
 
 def from_millis(value: Any) -> datetime:
@@ -156,7 +159,91 @@ def _str_or_none(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+class WhatsAppAdapter:
+    """WhatsApp Cloud API numbers (meta-platform.md §5). Tenants are routed by
+    `metadata.phone_number_id`, never by the WABA alone."""
+
+    kind = ChannelKind.WHATSAPP
+
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+
+    def parse_webhook(self, payload: dict[str, Any]) -> list[WebhookItem]:
+        items: list[WebhookItem] = []
+        for entry in _dicts(payload.get("entry")):
+            for change in _dicts(entry.get("changes")):
+                value = change["value"] if isinstance(change.get("value"), dict) else {}
+                if change.get("field") != "messages":
+                    items.append(
+                        IgnoredEvent(_str_or_none(entry.get("id")), f"change:{change.get('field')}")
+                    )
+                    continue
+                items.extend(self._parse_messages(value))
+        return items
+
+    def _parse_messages(self, value: dict[str, Any]) -> list[WebhookItem]:
+        number_id = _str_or_none((value.get("metadata") or {}).get("phone_number_id"))
+        names = {
+            str(c.get("wa_id")): (c.get("profile") or {}).get("name")
+            for c in _dicts(value.get("contacts"))
+        }
+        items: list[WebhookItem] = [
+            IgnoredEvent(number_id, "status") for _ in _dicts(value.get("statuses"))
+        ]
+        for message in _dicts(value.get("messages")):
+            sender, wamid = _str_or_none(message.get("from")), _str_or_none(message.get("id"))
+            if number_id is None or sender is None or wamid is None:
+                items.append(IgnoredEvent(number_id, "message_without_ids"))
+                continue
+            kind = str(message.get("type") or "unsupported")
+            text = (message.get("text") or {}).get("body") if kind == "text" else None
+            items.append(
+                InboundMessage(
+                    channel_external_id=number_id,
+                    contact_external_id=sender,
+                    external_id=wamid,
+                    sent_at=from_seconds(message.get("timestamp")),
+                    type=kind,
+                    text=text if isinstance(text, str) else None,
+                    content=message,
+                    contact_name=names.get(sender),
+                )
+            )
+        return items
+
+    async def send_text(
+        self, *, channel_external_id: str, token: str, message: OutboundText
+    ) -> SendResult:
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.recipient,
+            "type": "text",
+            "text": {"body": message.text, "preview_url": False},
+        }
+        answer = await self.graph.request(
+            "POST", f"{channel_external_id}/messages", token=token, json=body
+        )
+        sent = _dicts(answer.get("messages"))
+        return SendResult(external_id=str(sent[0].get("id", "")) if sent else "")
+
+    async def fetch_profile(self, *, token: str, contact_external_id: str) -> ContactProfile | None:
+        return None  # WhatsApp has no profile API; names arrive with each message
+
+
+def from_seconds(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return datetime.now(UTC)
+
+
+ADAPTERS: dict[ChannelKind, type[MessengerAdapter] | type[WhatsAppAdapter]] = {
+    ChannelKind.MESSENGER: MessengerAdapter,
+    ChannelKind.WHATSAPP: WhatsAppAdapter,
+}
+WEBHOOK_OBJECTS = {"page": ChannelKind.MESSENGER, "whatsapp_business_account": ChannelKind.WHATSAPP}
+
+
 def get_adapter(kind: ChannelKind, graph: GraphClient) -> ChannelAdapter:
-    if kind is ChannelKind.MESSENGER:
-        return MessengerAdapter(graph)
-    raise NotImplementedError(f"no adapter for {kind} yet")
+    return ADAPTERS[kind](graph)

@@ -36,8 +36,10 @@ async def fetch_profile(
         profile = await get_adapter(channel.kind, graph).fetch_profile(
             token=token, contact_external_id=contact.external_id
         )
-    except (GraphError, DecryptionError, AppError, NotImplementedError) as exc:
+    except (GraphError, DecryptionError, AppError) as exc:
         logger.info("no profile for contact %s: %s", contact_id, exc)
+        return False
+    if profile is None:
         return False
     contact.name = profile.name or contact.name
     contact.avatar_url = profile.avatar_url or contact.avatar_url

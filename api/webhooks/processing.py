@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels.adapters import ChannelAdapter, IgnoredEvent, InboundMessage, MessengerAdapter
+from api.channels.adapters import (
+    WEBHOOK_OBJECTS,
+    ChannelAdapter,
+    IgnoredEvent,
+    InboundMessage,
+    get_adapter,
+)
 from api.channels.repository import ChannelRouting
 from api.inbox.ingest import InboundRecorder
 from api.meta.graph import GraphClient
@@ -28,7 +34,9 @@ MAX_ATTEMPTS = 8
 class WebhookProcessor:
     def __init__(self, session: AsyncSession, graph: GraphClient) -> None:
         self.session = session
-        self.adapters: dict[str, ChannelAdapter] = {"page": MessengerAdapter(graph)}
+        self.adapters: dict[str, ChannelAdapter] = {
+            obj: get_adapter(kind, graph) for obj, kind in WEBHOOK_OBJECTS.items()
+        }
         self.routing = ChannelRouting(session)
         self.recorder = InboundRecorder(session)
 

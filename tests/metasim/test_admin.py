@@ -3,7 +3,10 @@
 import httpx
 import respx
 
+from metasim.fixtures import PAGES
 from metasim.main import create_app
+
+FIXTURE_PAGE_IDS = {page_id for page_id, _, _ in PAGES}
 
 
 async def test_healthz(sim: httpx.AsyncClient) -> None:
@@ -23,7 +26,14 @@ async def test_put_page_is_idempotent_and_never_echoes_the_token(
 
     assert first.json() == {"id": "104857600000009", "name": "Acme"}
     assert second.json() == {"id": "104857600000009", "name": "Acme Bikes"}
-    assert listed.json() == {"items": [{"id": "104857600000009", "name": "Acme Bikes"}]}
+    [mine] = [p for p in listed.json()["items"] if p["id"] == "104857600000009"]
+    assert mine == {
+        "id": "104857600000009",
+        "name": "Acme Bikes",
+        "category": "Business",
+        "subscribed_fields": [],
+        "subscribed_apps": {},
+    }
     assert "EAAG-secret-token" not in first.text + second.text + listed.text
 
 
@@ -79,8 +89,10 @@ async def test_reset_forgets_everything(
     response = await sim.delete("/_sim/state")
 
     assert response.status_code == 200
-    for listing in ("pages", "sent", "calls", "faults", "deliveries"):
+    for listing in ("sent", "calls", "faults", "deliveries"):
         assert (await sim.get(f"/_sim/{listing}")).json()["items"] == [], listing
+    pages = (await sim.get("/_sim/pages")).json()["items"]
+    assert {p["id"] for p in pages} == FIXTURE_PAGE_IDS
     gone = await sim.get(f"/v25.0/{customer}", headers={"Authorization": f"Bearer {page['token']}"})
     assert gone.json()["error"]["code"] == 190
 
@@ -88,4 +100,5 @@ async def test_reset_forgets_everything(
 async def test_each_app_has_its_own_state(page: dict[str, str]) -> None:
     transport = httpx.ASGITransport(app=create_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://metasim") as other:
-        assert (await other.get("/_sim/pages")).json() == {"items": []}
+        pages = (await other.get("/_sim/pages")).json()["items"]
+    assert {p["id"] for p in pages} == FIXTURE_PAGE_IDS  # fixtures only, not `page`

@@ -58,7 +58,10 @@ def test_page_registers_a_page(sim_http: httpx.Client, capsys: pytest.CaptureFix
 
     printed = json.loads(capsys.readouterr().out)
     assert printed == {"id": "104857600000001", "name": "Acme"}
-    assert sim_http.get("/_sim/pages").json()["items"] == [printed]
+    listed = sim_http.get("/_sim/pages").json()["items"]
+    assert [(p["id"], p["name"]) for p in listed if p["id"] == printed["id"]] == [
+        ("104857600000001", "Acme")
+    ]
 
 
 def test_deliver_prints_the_result_and_exits_0(
