@@ -79,6 +79,8 @@ def stack() -> Iterator[Stack]:
         **{f"PARLEY_{name}_PORT": str(port) for name, port in ports.items()},
     }
     env["META_GRAPH_BASE_URL"] = f"http://127.0.0.1:{ports['METASIM']}"
+    env["META_OAUTH_DIALOG_URL"] = f"http://localhost:{ports['METASIM']}"
+    env["PUBLIC_BASE_URL"] = f"http://localhost:{ports['WEB']}"
     env["METASIM_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['API']}/api/webhooks/meta"
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "stack.log").open("wb")
