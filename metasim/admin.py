@@ -15,9 +15,10 @@ from metasim.schemas import (
     Ok,
     PageIn,
     PageList,
+    PageListItem,
     PageOut,
 )
-from metasim.state import Page, SimState
+from metasim.state import SENT_KINDS, Page, SimState
 from metasim.webhooks import DeliveryRequest, deliver_message
 
 router = APIRouter(prefix="/_sim", tags=["sim"])
@@ -47,9 +48,18 @@ async def put_page(page_id: PageIdPath, body: PageIn, state: StateDep) -> PageOu
 
 @router.get("/pages")
 async def list_pages(state: StateDep) -> PageList:
-    """All registered pages, without tokens."""
+    """All known pages (fixtures and registered ones) with their webhook subscriptions."""
     async with state.lock:
-        pages = [PageOut(id=p.id, name=p.name) for p in state.pages.values()]
+        pages = [
+            PageListItem(
+                id=p.id,
+                name=p.name,
+                category=p.category,
+                subscribed_fields=list(p.subscriptions.get(state.app_id, [])),
+                subscribed_apps={app: list(fields) for app, fields in p.subscriptions.items()},
+            )
+            for p in state.pages.values()
+        ]
     return PageList(items=pages)
 
 
@@ -61,8 +71,8 @@ async def deliver(body: DeliverIn, state: StateDep, settings: SettingsDep) -> De
     return DeliverOut(
         delivered=delivery.delivered,
         status_code=delivery.status_code,
-        mid=delivery.mid,
-        psid=delivery.psid,
+        mid=delivery.refs["mid"],
+        psid=delivery.refs["psid"],
         error=delivery.error,
     )
 
@@ -76,15 +86,21 @@ async def list_deliveries(state: StateDep) -> Items:
 
 @router.get("/sent")
 async def list_sent(
-    state: StateDep, page_id: str | None = None, recipient_id: str | None = None
+    state: StateDep,
+    page_id: str | None = None,
+    recipient_id: str | None = None,
+    phone_number_id: str | None = None,
+    kind: str | None = None,
 ) -> Items:
-    """Recorded Send API calls (failed ones too), oldest first, optionally filtered."""
+    """Recorded Messenger and WhatsApp sends (failed ones too), oldest first, filtered."""
     async with state.lock:
         calls = [
             c.to_json()
             for c in state.calls
-            if c.kind == "send"
+            if c.kind in SENT_KINDS
+            and kind in (None, c.kind)
             and page_id in (None, c.page_id)
+            and phone_number_id in (None, c.phone_number_id)
             and recipient_id in (None, c.recipient_id)
         ]
     return Items(items=calls)
@@ -99,7 +115,7 @@ async def list_calls(state: StateDep) -> Items:
 
 @router.post("/faults", status_code=status.HTTP_201_CREATED)
 async def add_fault(body: FaultIn, state: StateDep) -> dict[str, object]:
-    """Queue a Graph error for the next ``count`` message sends."""
+    """Queue a Graph error for the next ``count`` calls of ``endpoint`` (default: sends)."""
     error = GraphError(
         message=body.message,
         code=body.code,
@@ -109,7 +125,7 @@ async def add_fault(body: FaultIn, state: StateDep) -> dict[str, object]:
         is_transient=body.is_transient,
     )
     async with state.lock:
-        return state.add_fault(body.page_id, error, body.count).to_json()
+        return state.add_fault(body.page_id, error, body.count, body.endpoint).to_json()
 
 
 @router.get("/faults")
@@ -121,7 +137,7 @@ async def list_faults(state: StateDep) -> Items:
 
 @router.delete("/state")
 async def reset_state(state: StateDep) -> Ok:
-    """Forget every page, customer, recorded call, fault and delivery."""
+    """Forget everything (pages, tokens, calls, faults, deliveries...) and reload fixtures."""
     async with state.lock:
         state.reset()
     return Ok()
@@ -136,7 +152,7 @@ async def profile_pic(psid: str) -> Response:
 def _upsert_page(state: SimState, page_id: str, body: PageIn) -> Page:
     if page_id == "me":
         raise AdminError(422, "invalid_page_id", "'me' is reserved for /{version}/me/...")
-    owner = state.page_for_token(body.access_token)
-    if owner is not None and owner.id != page_id:
-        raise AdminError(409, "token_in_use", f"that access token belongs to page {owner.id}")
+    owner = state.token_owner(body.access_token)
+    if owner is not None and owner != f"page {page_id}":
+        raise AdminError(409, "token_in_use", f"that access token belongs to {owner}")
     return state.upsert_page(page_id, body.name, body.access_token)

@@ -31,13 +31,28 @@ def build_parser() -> argparse.ArgumentParser:
     deliver.add_argument("--first-name")
     deliver.add_argument("--last-name")
     deliver.add_argument("--url", help="override the webhook URL for this delivery")
+    deliver_wa = commands.add_parser(
+        "deliver-wa", help="deliver a WhatsApp user's message to the webhook"
+    )
+    deliver_wa.add_argument("--number", required=True, help="phone number id")
+    deliver_wa.add_argument("--text", required=True)
+    deliver_wa.add_argument("--wa-id", help="the user's WhatsApp id (random if omitted)")
+    deliver_wa.add_argument("--name", help="the user's profile name")
+    deliver_wa.add_argument("--url", help="override the webhook URL for this delivery")
     sent = commands.add_parser("sent", help="print recorded Send API calls")
     sent.add_argument("--page", help="only calls for this page id")
+    sent.add_argument("--number", help="only WhatsApp calls for this phone number id")
     page = commands.add_parser("page", help="register or update a page")
     page.add_argument("page_id")
     page.add_argument("--name", required=True)
     page.add_argument("--token", required=True, help="the page access token")
-    commands.add_parser("reset", help="forget all simulator state")
+    number = commands.add_parser("number", help="register or update a WhatsApp number")
+    number.add_argument("phone_number_id")
+    number.add_argument("--waba", required=True, help="the WhatsApp Business Account id")
+    number.add_argument("--display", required=True, help='display number, e.g. "+1 555-0100"')
+    number.add_argument("--name", required=True, help="the verified business name")
+    number.add_argument("--token", required=True, help="an access token for the WABA")
+    commands.add_parser("reset", help="forget all simulator state (fixtures are reloaded)")
     return parser
 
 
@@ -76,14 +91,43 @@ def _deliver(client: httpx.Client, args: argparse.Namespace) -> int:
     return EXIT_OK if result.get("delivered") else EXIT_NOT_DELIVERED
 
 
+def _deliver_wa(client: httpx.Client, args: argparse.Namespace) -> int:
+    payload = {
+        "phone_number_id": args.number,
+        "text": args.text,
+        "wa_id": args.wa_id,
+        "name": args.name,
+        "url": args.url,
+    }
+    body = {key: value for key, value in payload.items() if value is not None}
+    response = client.post("/_sim/whatsapp/deliver", json=body)
+    if response.status_code != httpx.codes.OK:
+        return _report_sim_error(response)
+    result = response.json()
+    _print_json(result)
+    return EXIT_OK if result.get("delivered") else EXIT_NOT_DELIVERED
+
+
 def _sent(client: httpx.Client, args: argparse.Namespace) -> int:
     params = {"page_id": args.page} if args.page else {}
+    if args.number:
+        params["phone_number_id"] = args.number
     return _print_response(client.get("/_sim/sent", params=params))
 
 
 def _page(client: httpx.Client, args: argparse.Namespace) -> int:
     body = {"name": args.name, "access_token": args.token}
     return _print_response(client.put(f"/_sim/pages/{args.page_id}", json=body))
+
+
+def _number(client: httpx.Client, args: argparse.Namespace) -> int:
+    body = {
+        "waba_id": args.waba,
+        "display_phone_number": args.display,
+        "verified_name": args.name,
+        "access_token": args.token,
+    }
+    return _print_response(client.put(f"/_sim/whatsapp/numbers/{args.phone_number_id}", json=body))
 
 
 def _reset(client: httpx.Client, _: argparse.Namespace) -> int:
@@ -108,7 +152,9 @@ def _print_json(data: Any) -> None:
 
 _COMMANDS: dict[str, Handler] = {
     "deliver": _deliver,
+    "deliver-wa": _deliver_wa,
     "sent": _sent,
     "page": _page,
+    "number": _number,
     "reset": _reset,
 }

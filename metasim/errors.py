@@ -22,6 +22,7 @@ class GraphError:
     type: str = "OAuthException"
     http_status: int = 400
     is_transient: bool | None = None
+    error_data: JSONDict | None = None  # WhatsApp puts ``details`` here
 
     def body(self) -> JSONDict:
         """The response body, with a fresh ``fbtrace_id`` and no null optional fields."""
@@ -30,6 +31,8 @@ class GraphError:
             error["error_subcode"] = self.error_subcode
         if self.is_transient is not None:
             error["is_transient"] = self.is_transient
+        if self.error_data is not None:
+            error["error_data"] = self.error_data
         error["fbtrace_id"] = new_fbtrace_id()
         return {"error": error}
 

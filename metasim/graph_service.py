@@ -1,23 +1,33 @@
-"""What the imitated Graph endpoints do: token checks, the Send API, node reads.
+"""The Messenger side of the imitated Graph API and the dispatch of node and edge reads.
 
-Each public function takes the lock once, computes the answer, records the call and
-returns a :class:`GraphResult`; routes only translate HTTP to and from these types.
+Each public function runs through :func:`metasim.graph_common.run_call`, which takes the
+lock once, computes the answer, records the call and returns a :class:`GraphResult`;
+routes only translate HTTP to and from these types.
 """
 
-import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
-from metasim.errors import (
-    GraphError,
-    GraphFailure,
-    JSONDict,
-    invalid_param,
-    invalid_token,
-    missing_token,
+from metasim import accounts, conversations, whatsapp
+from metasim.errors import GraphFailure, JSONDict, invalid_param, invalid_token
+from metasim.graph_common import (
+    CallNotes,
+    GraphRequest,
+    GraphResult,
+    apply_fault,
+    check_version,
+    run_call,
+    unknown_object,
 )
-from metasim.state import CallKind, Page, RecordedCall, SimState, utc_now
+from metasim.state import CallKind, Page, SimState
+from metasim.tokens import (
+    Principal,
+    authenticate,
+    reachable_business_ids,
+    reachable_page_ids,
+    reachable_waba_ids,
+    require_scope,
+)
 
 MAX_TEXT_LENGTH = 2000
 MESSAGING_TYPES = ("RESPONSE", "UPDATE", "MESSAGE_TAG")
@@ -30,29 +40,6 @@ MESSAGE_TAGS = (
 )
 SENDER_ACTIONS = ("typing_on", "typing_off", "mark_seen")
 PROFILE_FIELDS = ("first_name", "last_name", "profile_pic")
-_VERSION_RE = re.compile(r"v\d+\.0")
-
-
-@dataclass(frozen=True)
-class GraphRequest:
-    """A Graph call as the routes saw it: where it went and which token it carried."""
-
-    method: str
-    path: str
-    version: str
-    node: str
-    token: str | None
-    token_in_query: bool
-    body: Any = None
-    base_url: str = "http://metasim/"
-
-
-@dataclass(frozen=True)
-class GraphResult:
-    """The HTTP status and JSON body to answer."""
-
-    status_code: int
-    body: JSONDict
 
 
 def new_mid() -> str:
@@ -60,58 +47,49 @@ def new_mid() -> str:
     return "m_" + secrets.token_urlsafe(48)
 
 
+# Sends ------------------------------------------------------------------------------
+
+
 async def send_message(state: SimState, request: GraphRequest) -> GraphResult:
-    """Handle ``POST /{version}/{page-id|me}/messages`` and record the call."""
-    async with state.lock:
-        page_id = _addressed_page_id(state, request)
-        try:
-            result = GraphResult(200, _send_outcome(state, request))
-        except GraphFailure as failure:
-            result = _failure_result(failure.error)
-        _record(state, request, "send", page_id, result)
-    return result
+    """``POST /{version}/{page-id|me|phone-number-id}/messages``, recorded as a send.
+
+    A phone number id in the path makes it a WhatsApp Cloud API send.
+    """
+    if request.node in state.numbers:
+        return await run_call(
+            state, request, "whatsapp_send", lambda notes: _whatsapp_send(state, request, notes)
+        )
+    return await run_call(state, request, "send", lambda notes: _send(state, request, notes))
 
 
-async def read_node(state: SimState, request: GraphRequest, fields: str | None) -> GraphResult:
-    """Handle ``GET /{version}/{node}``: the page itself, or a customer's profile."""
-    async with state.lock:
-        page_id: str | None = None
-        try:
-            page = _page_for_request(state, request, node_is_page=False)
-            page_id = page.id
-            result = GraphResult(200, _node_outcome(state, request, page, fields))
-        except GraphFailure as failure:
-            result = _failure_result(failure.error)
-        _record(state, request, "node", page_id, result)
-    return result
+def _whatsapp_send(state: SimState, request: GraphRequest, notes: CallNotes) -> JSONDict:
+    notes.phone_number_id = request.node
+    check_version(request)
+    principal = authenticate(state, request.token)
+    return whatsapp.send(state, request, principal, notes)
 
 
-def _failure_result(error: GraphError) -> GraphResult:
-    return GraphResult(error.http_status, error.body())
-
-
-def _record(
-    state: SimState,
-    request: GraphRequest,
-    kind: CallKind,
-    page_id: str | None,
-    result: GraphResult,
-) -> None:
-    call = RecordedCall(
-        id=state.next_id(),
-        kind=kind,
-        method=request.method,
-        path=request.path,
-        version=request.version,
-        page_id=page_id,
-        recipient_id=_recipient_id(request.body),
-        body=request.body,
-        token_in_query=request.token_in_query,
-        status_code=result.status_code,
-        response=result.body,
-        received_at=utc_now(),
+def _send(state: SimState, request: GraphRequest, notes: CallNotes) -> JSONDict:
+    notes.page_id = _addressed_page_id(state, request)
+    check_version(request)
+    principal = authenticate(state, request.token)
+    page = _token_page(state, principal)
+    if request.node not in ("me", page.id):
+        raise GraphFailure(invalid_token())
+    body = request.body if isinstance(request.body, dict) else {}
+    if "sender_action" in body:
+        return _sender_action_outcome(state, page, body)
+    apply_fault(state, "send", page.id)
+    require_scope(principal, "pages_messaging")
+    _validate_message(body)
+    psid = _known_recipient(state, page, body)
+    mid = new_mid()
+    message = body.get("message") or {}
+    text = message.get("text")
+    state.add_conversation_message(
+        page.id, psid, mid, text if isinstance(text, str) else "", from_page=True
     )
-    state.calls.append(call)
+    return {"recipient_id": psid, "message_id": mid}
 
 
 def _addressed_page_id(state: SimState, request: GraphRequest) -> str | None:
@@ -122,34 +100,12 @@ def _addressed_page_id(state: SimState, request: GraphRequest) -> str | None:
     return page.id if page else None
 
 
-def _check_version(request: GraphRequest) -> None:
-    if not _VERSION_RE.fullmatch(request.version):
-        message = f"Unknown path components: {request.path}"
-        raise GraphFailure(GraphError(message, code=2500))
-
-
-def _page_for_request(state: SimState, request: GraphRequest, *, node_is_page: bool) -> Page:
-    """The page the token belongs to; for sends it must also be the page in the path."""
-    _check_version(request)
-    if not request.token:
-        raise GraphFailure(missing_token())
-    page = state.page_for_token(request.token)
-    if page is None or (node_is_page and request.node not in ("me", page.id)):
+def _token_page(state: SimState, principal: Principal) -> Page:
+    """The page of a page token; any other token cannot act as a page (190)."""
+    page = state.pages.get(principal.page_id or "")
+    if principal.type != "PAGE" or page is None:
         raise GraphFailure(invalid_token())
     return page
-
-
-def _send_outcome(state: SimState, request: GraphRequest) -> JSONDict:
-    page = _page_for_request(state, request, node_is_page=True)
-    body = request.body if isinstance(request.body, dict) else {}
-    if "sender_action" in body:
-        return _sender_action_outcome(state, page, body)
-    fault = state.take_fault(page.id)
-    if fault is not None:
-        raise GraphFailure(fault)
-    _validate_message(body)
-    psid = _known_recipient(state, page, body)
-    return {"recipient_id": psid, "message_id": new_mid()}
 
 
 def _sender_action_outcome(state: SimState, page: Page, body: JSONDict) -> JSONDict:
@@ -192,14 +148,10 @@ def _validate_message_content(message: Any) -> None:
         raise GraphFailure(invalid_param(too_long))
 
 
-def _recipient_id(body: Any) -> str | None:
-    recipient = body.get("recipient") if isinstance(body, dict) else None
-    psid = recipient.get("id") if isinstance(recipient, dict) else None
-    return str(psid) if isinstance(psid, str | int) and psid != "" else None
-
-
 def _recipient_psid(body: JSONDict) -> str:
-    psid = _recipient_id(body)
+    recipient = body.get("recipient")
+    value = recipient.get("id") if isinstance(recipient, dict) else None
+    psid = str(value) if isinstance(value, str | int) and value != "" else None
     if psid is None:
         raise GraphFailure(invalid_param("The parameter recipient is required"))
     return psid
@@ -212,21 +164,59 @@ def _known_recipient(state: SimState, page: Page, body: JSONDict) -> str:
     return psid
 
 
-def _node_outcome(
-    state: SimState, request: GraphRequest, page: Page, fields: str | None
+# Node reads -------------------------------------------------------------------------
+
+
+async def read_node(state: SimState, request: GraphRequest) -> GraphResult:
+    """``GET /{version}/{node}``: whatever the id names, as far as the token may see it."""
+    return await run_call(state, request, "node", lambda notes: _node(state, request, notes))
+
+
+def _node(state: SimState, request: GraphRequest, notes: CallNotes) -> JSONDict:
+    check_version(request)
+    principal = authenticate(state, request.token)
+    if principal.type == "PAGE":
+        return _page_token_node(state, request, principal, notes)
+    node = request.node
+    if node in ("me", principal.user_id):
+        return accounts.me_node(state, principal)
+    if node in reachable_page_ids(state, principal):
+        return state.pages[node].public()
+    if node in state.numbers:
+        return accounts.phone_number_node(state, request, principal, notes)
+    if node in reachable_waba_ids(state, principal):
+        return accounts.waba_node(state, request, principal, node)
+    if node in reachable_business_ids(state, principal):
+        return accounts.business_node(state, request, principal, node)
+    raise GraphFailure(unknown_object(node))
+
+
+def _page_token_node(
+    state: SimState, request: GraphRequest, principal: Principal, notes: CallNotes
 ) -> JSONDict:
-    known_page = page if request.node in ("me", page.id) else state.pages.get(request.node)
+    """A node read with a page token: the page, its threads and messages, or a profile."""
+    page = _token_page(state, principal)
+    notes.page_id = page.id
+    node = request.node
+    known_page = page if node in ("me", page.id) else state.pages.get(node)
     if known_page is not None:
         return known_page.public()
-    customer = state.customer(page.id, request.node)
+    conversation = state.conversations.get(node)
+    if conversation is not None:
+        return conversations.conversation_node(state, request, principal, notes, conversation)
+    found = state.find_message(node)
+    if found is not None:
+        return conversations.message_node(state, request, principal, notes, found)
+    customer = state.customer(page.id, node)
     if customer is None:
-        raise GraphFailure(_unknown_object(request.node))
+        raise GraphFailure(unknown_object(node))
+    apply_fault(state, "profile", page.id)
     profile = {
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "profile_pic": f"{request.base_url}_sim/profile_pic/{customer.psid}",
     }
-    return {**_select_fields(profile, fields), "id": customer.psid}
+    return {**_select_fields(profile, request.param("fields")), "id": customer.psid}
 
 
 def _select_fields(profile: JSONDict, fields: str | None) -> JSONDict:
@@ -238,9 +228,62 @@ def _select_fields(profile: JSONDict, fields: str | None) -> JSONDict:
     return {name: profile[name] for name in wanted if name in profile}
 
 
-def _unknown_object(node: str) -> GraphError:
-    message = (
-        f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded "
-        "due to missing permissions, or does not support this operation."
-    )
-    return GraphError(message, code=100, error_subcode=33)
+# Edges --------------------------------------------------------------------------------
+
+_EDGE_KINDS: dict[str, CallKind] = {
+    "accounts": "me_accounts",
+    "businesses": "businesses",
+    "permissions": "permissions",
+    "owned_whatsapp_business_accounts": "whatsapp_accounts",
+    "client_whatsapp_business_accounts": "whatsapp_accounts",
+    "phone_numbers": "phone_numbers",
+    "subscribed_apps": "subscribed_apps",
+    "conversations": "conversations",
+    "messages": "conversations",
+    "register": "register",
+}
+
+
+async def read_edge(state: SimState, request: GraphRequest, edge: str) -> GraphResult:
+    """``GET|POST|DELETE /{version}/{node}/{edge}`` (sends have their own route)."""
+    kind = _EDGE_KINDS.get(edge, "node")
+    return await run_call(state, request, kind, lambda notes: _edge(state, request, edge, notes))
+
+
+def _edge(state: SimState, request: GraphRequest, edge: str, notes: CallNotes) -> JSONDict:
+    check_version(request)
+    principal = authenticate(state, request.token)
+    node, method = request.node, request.method
+    if node == "me" and principal.type != "PAGE" and method == "GET":
+        if edge == "accounts":
+            return accounts.me_accounts(state, request, principal, notes)
+        if edge == "businesses":
+            return accounts.me_businesses(state, request, principal, notes)
+        if edge == "permissions":
+            return accounts.me_permissions(state, principal)
+    if edge == "subscribed_apps" and method in ("GET", "POST", "DELETE"):
+        if node in state.wabas:
+            return accounts.waba_subscribed_apps(state, request, principal, notes)
+        return accounts.page_subscribed_apps(state, request, principal, notes)
+    if method == "GET":
+        return _get_edge(state, request, principal, notes, edge)
+    if method == "POST" and edge == "register" and node in state.numbers:
+        return accounts.register_number(state, request, principal, notes)
+    raise GraphFailure(unknown_object(node, method))
+
+
+def _get_edge(
+    state: SimState, request: GraphRequest, principal: Principal, notes: CallNotes, edge: str
+) -> JSONDict:
+    node = request.node
+    if edge == "conversations":
+        return conversations.list_conversations(state, request, principal, notes)
+    if edge == "messages" and node in state.conversations:
+        conversation = state.conversations[node]
+        return conversations.conversation_messages(state, request, principal, notes, conversation)
+    if edge == "phone_numbers":
+        return accounts.waba_phone_numbers(state, request, principal, node)
+    if edge in ("owned_whatsapp_business_accounts", "client_whatsapp_business_accounts"):
+        owned = edge.startswith("owned")
+        return accounts.business_wabas(state, request, principal, node, owned)
+    raise GraphFailure(unknown_object(node))

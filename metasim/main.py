@@ -2,20 +2,24 @@
 
 from fastapi import FastAPI
 
-from metasim import admin, graph
+from metasim import admin, admin_meta, graph
 from metasim.config import SimSettings
 from metasim.errors import install_error_handlers
+from metasim.fixtures import load_fixtures
 from metasim.state import SimState
 
 
 def create_app(settings: SimSettings | None = None) -> FastAPI:
-    """A fresh simulator with empty state (settings from the environment by default)."""
+    """A fresh simulator (own in-memory state, fixtures loaded); settings from the env."""
     app = FastAPI(title="metasim", summary="Local stand-in for Meta's Graph API and webhooks")
     app.state.settings = settings or SimSettings()
-    app.state.sim = SimState()
+    sim = SimState(app_id=app.state.settings.app_id, seed=load_fixtures)
+    sim.reset()
+    app.state.sim = sim
     install_error_handlers(app)
-    # Admin routes first: /_sim/... would otherwise match /{version}/{node_id}.
+    # Admin routes first: /_sim/... would otherwise match /{version}/{node_id}/{edge}.
     app.include_router(admin.router)
+    app.include_router(admin_meta.router)
     app.include_router(graph.router)
     return app
 

@@ -1,4 +1,4 @@
-"""In-memory simulator state: pages, customers, recorded Graph calls, faults, deliveries.
+"""In-memory simulator state: the simulated world, recorded Graph calls, faults, deliveries.
 
 Every mutation happens while holding ``SimState.lock``; the methods here are synchronous
 so a caller can take the lock once around a whole read-check-record sequence.
@@ -7,13 +7,58 @@ so a caller can take the lock once around a whole read-check-record sequence.
 import asyncio
 import hashlib
 import itertools
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from metasim.errors import GraphError, JSONDict
+from metasim.world import (
+    Business,
+    Conversation,
+    ConversationMessage,
+    OAuthCode,
+    PhoneNumber,
+    SimUser,
+    TokenRecord,
+    Waba,
+    WaContact,
+)
 
-CallKind = Literal["send", "node"]
+CallKind = Literal[
+    "send",
+    "node",
+    "whatsapp_send",
+    "oauth_dialog",
+    "oauth_access_token",
+    "debug_token",
+    "me_accounts",
+    "subscribed_apps",
+    "businesses",
+    "whatsapp_accounts",
+    "phone_numbers",
+    "conversations",
+    "permissions",
+    "register",
+]
+FaultEndpoint = Literal[
+    "send",
+    "whatsapp_send",
+    "oauth_access_token",
+    "debug_token",
+    "me_accounts",
+    "subscribed_apps",
+    "businesses",
+    "whatsapp_accounts",
+    "phone_numbers",
+    "conversations",
+    "profile",
+    "register",
+]
+DeliveryKind = Literal["messenger", "whatsapp", "deauthorize", "data_deletion"]
+SENT_KINDS = ("send", "whatsapp_send")
 
 _FIRST_NAMES = ("Alex", "Sam", "Jordan", "Maria", "Priya", "Kenji", "Amara", "Lucas")
 _LAST_NAMES = ("Rivera", "Nguyen", "Okafor", "Schmidt", "Haddad", "Kowalski", "Silva", "Tanaka")
@@ -24,6 +69,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def now_s() -> int:
+    """Seconds since the epoch (token and code lifetimes use this clock)."""
+    return int(time.time())
+
+
 def default_name(psid: str) -> tuple[str, str]:
     """A stable made-up (first, last) name for a PSID, so reruns show the same people."""
     digest = int.from_bytes(hashlib.sha256(psid.encode()).digest()[:8], "big")
@@ -32,13 +82,26 @@ def default_name(psid: str) -> tuple[str, str]:
     return first, last
 
 
+def stable_digits(*parts: str, length: int = 15) -> str:
+    """A stable numeric id derived from ``parts`` (never starting with 0)."""
+    digest = int.from_bytes(hashlib.sha256(":".join(parts).encode()).digest()[:12], "big")
+    return str(10 ** (length - 1) + digest % (9 * 10 ** (length - 1)))
+
+
 @dataclass
 class Page:
-    """A Facebook page the simulator knows, with the one page token that works for it."""
+    """A Facebook page; ``access_token`` is the one registered with ``PUT /_sim/pages``.
+
+    Page tokens handed out by ``/me/accounts`` live in :attr:`SimState.tokens`; both kinds
+    work for the Send API.
+    """
 
     id: str
     name: str
-    access_token: str
+    access_token: str | None
+    category: str = "Business"
+    registered_at: int = 0
+    subscriptions: dict[str, list[str]] = field(default_factory=dict)  # app id -> fields
 
     def public(self) -> JSONDict:
         """The page without its token (tokens are never echoed back)."""
@@ -54,24 +117,39 @@ class Customer:
     first_name: str
     last_name: str
 
+    @property
+    def name(self) -> str:
+        """First and last name."""
+        return f"{self.first_name} {self.last_name}"
+
 
 @dataclass
 class Fault:
-    """A queued Graph error, answered instead of the next ``remaining`` matching sends."""
+    """A queued Graph error, answered instead of the next ``remaining`` matching calls.
+
+    ``page_id`` narrows it to calls about one object: a page, a phone number, a WABA or a
+    business, depending on the endpoint.
+    """
 
     id: int
+    endpoint: FaultEndpoint
     page_id: str | None
     error: GraphError
     remaining: int
 
-    def matches(self, page_id: str) -> bool:
-        """Whether this fault applies to a send from ``page_id``."""
-        return self.remaining > 0 and self.page_id in (None, page_id)
+    def matches(self, endpoint: str, target_ids: tuple[str, ...]) -> bool:
+        """Whether this fault applies to a call of ``endpoint`` about one of ``target_ids``."""
+        return (
+            self.remaining > 0
+            and self.endpoint == endpoint
+            and (self.page_id is None or self.page_id in target_ids)
+        )
 
     def to_json(self) -> JSONDict:
         """The fault as reported by ``/_sim/faults``."""
         return {
             "id": self.id,
+            "endpoint": self.endpoint,
             "page_id": self.page_id,
             "code": self.error.code,
             "error_subcode": self.error.error_subcode,
@@ -99,6 +177,8 @@ class RecordedCall:
     status_code: int
     response: JSONDict
     received_at: datetime
+    query: dict[str, str] = field(default_factory=dict)
+    phone_number_id: str | None = None
 
     def to_json(self) -> JSONDict:
         """The call as reported by ``/_sim/sent`` and ``/_sim/calls``."""
@@ -109,7 +189,9 @@ class RecordedCall:
             "path": self.path,
             "version": self.version,
             "page_id": self.page_id,
+            "phone_number_id": self.phone_number_id,
             "recipient_id": self.recipient_id,
+            "query": self.query,
             "body": self.body,
             "token_in_query": self.token_in_query,
             "status_code": self.status_code,
@@ -120,12 +202,16 @@ class RecordedCall:
 
 @dataclass
 class Delivery:
-    """One webhook POST the simulator made, with the exact body it signed."""
+    """One POST the simulator made (a webhook or a signed request), with the exact body.
+
+    ``refs`` are the kind's own ids: ``page_id``/``psid``/``mid`` for Messenger,
+    ``phone_number_id``/``waba_id``/``wa_id``/``wamid`` for WhatsApp, ``user_id`` for
+    signed requests.
+    """
 
     id: int
-    page_id: str
-    psid: str
-    mid: str
+    kind: DeliveryKind
+    refs: dict[str, str]
     url: str
     body: str
     delivered: bool
@@ -137,9 +223,8 @@ class Delivery:
         """The delivery as reported by ``/_sim/deliveries``."""
         return {
             "id": self.id,
-            "page_id": self.page_id,
-            "psid": self.psid,
-            "mid": self.mid,
+            "kind": self.kind,
+            **self.refs,
             "url": self.url,
             "body": self.body,
             "delivered": self.delivered,
@@ -149,16 +234,32 @@ class Delivery:
         }
 
 
+Seeder = Callable[["SimState"], None]
+
+
 @dataclass
 class SimState:
-    """Everything the simulator remembers; reset with :meth:`reset`."""
+    """Everything the simulator remembers; :meth:`reset` empties it and re-seeds fixtures."""
 
+    app_id: str = "100000000000001"
+    seed: Seeder | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pages: dict[str, Page] = field(default_factory=dict)
     customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
     calls: list[RecordedCall] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    users: dict[str, SimUser] = field(default_factory=dict)
+    businesses: dict[str, Business] = field(default_factory=dict)
+    wabas: dict[str, Waba] = field(default_factory=dict)
+    numbers: dict[str, PhoneNumber] = field(default_factory=dict)
+    tokens: dict[str, TokenRecord] = field(default_factory=dict)
+    codes: dict[str, OAuthCode] = field(default_factory=dict)
+    denied_scopes: set[str] = field(default_factory=set)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    wa_contacts: dict[tuple[str, str], WaContact] = field(default_factory=dict)
+    conversations_per_second: int | None = None
+    conversation_calls: dict[str, deque[float]] = field(default_factory=dict)
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -166,23 +267,50 @@ class SimState:
         return next(self._ids)
 
     def reset(self) -> None:
-        """Forget everything: pages, customers, calls, faults and deliveries."""
-        self.pages.clear()
-        self.customers.clear()
+        """Forget everything, then load the fixtures again (when a seeder is set)."""
+        for store in (
+            self.pages,
+            self.customers,
+            self.users,
+            self.businesses,
+            self.wabas,
+            self.numbers,
+            self.tokens,
+            self.codes,
+            self.conversations,
+            self.wa_contacts,
+            self.conversation_calls,
+        ):
+            store.clear()
         self.calls.clear()
         self.faults.clear()
         self.deliveries.clear()
+        self.denied_scopes.clear()
+        self.conversations_per_second = None
         self._ids = itertools.count(1)
+        if self.seed is not None:
+            self.seed(self)
+
+    # Pages and customers ------------------------------------------------------------
 
     def upsert_page(self, page_id: str, name: str, access_token: str) -> Page:
-        """Register a page or replace its name and token."""
-        page = Page(id=page_id, name=name, access_token=access_token)
-        self.pages[page_id] = page
+        """Register a page or replace its name and registered token (keeping the rest)."""
+        page = self.pages.get(page_id)
+        if page is None:
+            page = Page(id=page_id, name=name, access_token=access_token)
+            self.pages[page_id] = page
+        page.name, page.access_token, page.registered_at = name, access_token, now_s()
         return page
 
     def page_for_token(self, token: str) -> Page | None:
-        """The page whose token this is, if any."""
-        return next((p for p in self.pages.values() if p.access_token == token), None)
+        """The page whose token this is (registered, or handed out by /me/accounts)."""
+        registered = next((p for p in self.pages.values() if p.access_token == token), None)
+        if registered is not None:
+            return registered
+        record = self.tokens.get(token)
+        if record is not None and record.page_id is not None:
+            return self.pages.get(record.page_id)
+        return None
 
     def customer(self, page_id: str, psid: str) -> Customer | None:
         """The customer with this PSID on this page, if they ever wrote to it."""
@@ -198,18 +326,66 @@ class SimState:
         self.customers[(page_id, psid)] = customer
         return customer
 
-    def add_fault(self, page_id: str | None, error: GraphError, count: int) -> Fault:
-        """Queue ``error`` for the next ``count`` sends (from ``page_id``, or any page)."""
-        fault = Fault(id=self.next_id(), page_id=page_id, error=error, remaining=count)
+    def conversation_with(self, page_id: str, psid: str) -> Conversation:
+        """The page's thread with this customer, created empty when new."""
+        conversation_id = "t_" + stable_digits(page_id, psid)
+        conversation = self.conversations.get(conversation_id)
+        if conversation is None:
+            conversation = Conversation(id=conversation_id, page_id=page_id, psid=psid)
+            self.conversations[conversation_id] = conversation
+        return conversation
+
+    def add_conversation_message(
+        self, page_id: str, psid: str, mid: str, text: str, *, from_page: bool
+    ) -> None:
+        """Append a message to the page's thread with this customer."""
+        message = ConversationMessage(mid, utc_now(), from_page, text)
+        self.conversation_with(page_id, psid).messages.append(message)
+
+    def find_message(self, mid: str) -> tuple[Conversation, ConversationMessage] | None:
+        """The conversation holding the message with this id, and the message."""
+        for conversation in self.conversations.values():
+            for message in conversation.messages:
+                if message.id == mid:
+                    return conversation, message
+        return None
+
+    # Faults -------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        page_id: str | None,
+        error: GraphError,
+        count: int,
+        endpoint: FaultEndpoint = "send",
+    ) -> Fault:
+        """Queue ``error`` for the next ``count`` calls of ``endpoint`` (about ``page_id``)."""
+        fault = Fault(
+            id=self.next_id(), endpoint=endpoint, page_id=page_id, error=error, remaining=count
+        )
         self.faults.append(fault)
         return fault
 
-    def take_fault(self, page_id: str) -> GraphError | None:
-        """Consume one use of the oldest fault matching this page, if any."""
-        fault = next((f for f in self.faults if f.matches(page_id)), None)
+    def take_fault(self, endpoint: FaultEndpoint, *target_ids: str) -> GraphError | None:
+        """Consume one use of the oldest fault matching this call, if any."""
+        fault = next((f for f in self.faults if f.matches(endpoint, target_ids)), None)
         if fault is None:
             return None
         fault.remaining -= 1
         if fault.remaining == 0:
             self.faults.remove(fault)
         return fault.error
+
+    # Tokens -------------------------------------------------------------------------
+
+    def token_owner(self, token: str) -> str | None:
+        """What already uses this token string (for conflict checks), if anything."""
+        page = next((p for p in self.pages.values() if p.access_token == token), None)
+        if page is not None:
+            return f"page {page.id}"
+        number = next((n for n in self.numbers.values() if n.access_token == token), None)
+        if number is not None:
+            return f"phone number {number.id}"
+        if token in self.tokens:
+            return "an issued Graph token"
+        return None

@@ -1,4 +1,6 @@
-"""Messenger webhook deliveries: build the payload, serialise once, sign, POST, log.
+"""Webhook deliveries (Messenger and WhatsApp) and signed-request callbacks.
+
+Build the payload, serialise once, sign, POST, log.
 
 The body is encoded the way Meta's servers encode it (non-ASCII as ``\\uXXXX`` and ``/``
 as ``\\/``), so a receiver that re-serialises JSON before checking the signature fails
@@ -11,13 +13,18 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import httpx
 
 from metasim.config import SimSettings
 from metasim.errors import AdminError, JSONDict
 from metasim.graph_service import new_mid
-from metasim.state import Delivery, SimState, utc_now
+from metasim.signed_request import build_signed_request
+from metasim.state import Delivery, DeliveryKind, SimState, default_name, now_s, utc_now
+from metasim.tokens import revoke_user
+from metasim.whatsapp import new_wamid
+from metasim.world import PhoneNumber, WaContact
 
 USER_AGENT = "facebookexternalua"
 
@@ -35,16 +42,33 @@ class DeliveryRequest:
 
 
 @dataclass(frozen=True)
+class WhatsAppDeliveryRequest:
+    """What to deliver: one WhatsApp text from a user (new or known) to a business number."""
+
+    phone_number_id: str
+    text: str
+    wa_id: str | None = None
+    name: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class PostOutcome:
-    """How the target answered: its status, or why there was no answer."""
+    """How the target answered: its status (and body), or why there was no answer."""
 
     status_code: int | None
     error: str | None
+    text: str | None = None
 
     @property
     def delivered(self) -> bool:
         """A delivery counts only when the target answered 2xx."""
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def new_wa_id() -> str:
+    """A random US-looking WhatsApp id (country code + number, digits only)."""
+    return "1555" + str(secrets.randbelow(10**7)).zfill(7)
 
 
 def new_psid() -> str:
@@ -66,6 +90,33 @@ def build_message_payload(page_id: str, psid: str, mid: str, text: str, at_ms: i
         "message": {"mid": mid, "text": text},
     }
     return {"object": "page", "entry": [{"id": page_id, "time": at_ms, "messaging": [event]}]}
+
+
+def build_whatsapp_payload(
+    number: PhoneNumber, wa_id: str, name: str, wamid: str, text: str, at_s: int
+) -> JSONDict:
+    """A ``whatsapp_business_account`` webhook body carrying one inbound text message."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": number.webhook_display_number,
+            "phone_number_id": number.id,
+        },
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": wamid,
+                "timestamp": str(at_s),
+                "type": "text",
+                "text": {"body": text},
+            }
+        ],
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": number.waba_id, "changes": [{"value": value, "field": "messages"}]}],
+    }
 
 
 def encode_body(payload: JSONDict) -> bytes:
@@ -98,7 +149,7 @@ async def post_webhook(
     except httpx.HTTPError as exc:
         return PostOutcome(status_code=None, error=_describe(exc))
     error = None if response.is_success else f"target answered HTTP {response.status_code}"
-    return PostOutcome(status_code=response.status_code, error=error)
+    return PostOutcome(status_code=response.status_code, error=error, text=response.text)
 
 
 def _describe(exc: Exception) -> str:
@@ -109,41 +160,119 @@ def _describe(exc: Exception) -> str:
 async def deliver_message(
     state: SimState, settings: SimSettings, request: DeliveryRequest
 ) -> Delivery:
-    """Deliver one customer message to the webhook URL and log the attempt."""
-    async with state.lock:
-        psid = _prepare_customer(state, request)
+    """Deliver one customer message to the webhook URL and log the attempt.
+
+    The message also joins the page's conversation (Conversations API), delivered or not.
+    """
     mid = new_mid()
+    async with state.lock:
+        psid = _prepare_customer(state, request, mid)
     body = encode_body(build_message_payload(request.page_id, psid, mid, request.text, now_ms()))
     url = request.url or settings.webhook_url
     headers = signature_headers(body, settings.app_secret)
     outcome = await post_webhook(url, body, headers, settings.webhook_timeout_seconds)
+    refs = {"page_id": request.page_id, "psid": psid, "mid": mid}
     async with state.lock:
-        return _log_delivery(state, request, psid, mid, url, body, outcome)
+        return log_delivery(state, "messenger", refs, url, body, outcome)
 
 
-def _prepare_customer(state: SimState, request: DeliveryRequest) -> str:
+def _prepare_customer(state: SimState, request: DeliveryRequest, mid: str) -> str:
     if request.page_id not in state.pages:
         detail = f"page {request.page_id!r} is not registered; PUT /_sim/pages/{{page_id}} first"
         raise AdminError(404, "page_not_found", detail)
     psid = request.psid or new_psid()
     state.upsert_customer(request.page_id, psid, request.first_name, request.last_name)
+    state.add_conversation_message(request.page_id, psid, mid, request.text, from_page=False)
     return psid
 
 
-def _log_delivery(
+async def deliver_whatsapp_message(
+    state: SimState, settings: SimSettings, request: WhatsAppDeliveryRequest
+) -> Delivery:
+    """Deliver one WhatsApp user's text to the webhook URL and log the attempt."""
+    wamid = new_wamid()
+    async with state.lock:
+        number, contact = _prepare_wa_contact(state, request, wamid)
+    payload = build_whatsapp_payload(
+        number, contact.wa_id, contact.name, wamid, request.text, now_s()
+    )
+    body = encode_body(payload)
+    url = request.url or settings.webhook_url
+    headers = signature_headers(body, settings.app_secret)
+    outcome = await post_webhook(url, body, headers, settings.webhook_timeout_seconds)
+    refs = {
+        "phone_number_id": number.id,
+        "waba_id": number.waba_id,
+        "wa_id": contact.wa_id,
+        "wamid": wamid,
+    }
+    async with state.lock:
+        return log_delivery(state, "whatsapp", refs, url, body, outcome)
+
+
+def _prepare_wa_contact(
+    state: SimState, request: WhatsAppDeliveryRequest, wamid: str
+) -> tuple[PhoneNumber, WaContact]:
+    number = state.numbers.get(request.phone_number_id)
+    if number is None:
+        detail = (
+            f"phone number {request.phone_number_id!r} is not registered; "
+            "PUT /_sim/whatsapp/numbers/{phone_number_id} first"
+        )
+        raise AdminError(404, "number_not_found", detail)
+    wa_id = request.wa_id or new_wa_id()
+    key = (number.id, wa_id)
+    contact = state.wa_contacts.get(key)
+    if contact is None:
+        contact = WaContact(number.id, wa_id, request.name or " ".join(default_name(wa_id)))
+        state.wa_contacts[key] = contact
+    elif request.name:
+        contact.name = request.name
+    contact.inbound_wamids.add(wamid)
+    return number, contact
+
+
+@dataclass(frozen=True)
+class SignedRequestOutcome:
+    """A signed-request callback: what was sent and how the target answered."""
+
+    signed_request: str
+    outcome: PostOutcome
+
+
+async def post_signed_request(
+    state: SimState, settings: SimSettings, user_id: str, kind: DeliveryKind, url: str
+) -> SignedRequestOutcome:
+    """POST ``signed_request=...`` (form-encoded) to a deauthorize/data-deletion callback.
+
+    A deauthorize first revokes every token the user gave this app, as removing the app
+    does on Facebook.
+    """
+    signed = build_signed_request(settings.app_secret, user_id, now_s())
+    if kind == "deauthorize":
+        async with state.lock:
+            revoke_user(state, user_id, settings.app_id)
+    body = urlencode({"signed_request": signed}).encode("ascii")
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT}
+    outcome = await post_webhook(url, body, headers, settings.webhook_timeout_seconds)
+    async with state.lock:
+        log_delivery(state, kind, {"user_id": user_id}, url, body, outcome)
+    return SignedRequestOutcome(signed, outcome)
+
+
+def log_delivery(
     state: SimState,
-    request: DeliveryRequest,
-    psid: str,
-    mid: str,
+    kind: DeliveryKind,
+    refs: dict[str, str],
     url: str,
     body: bytes,
     outcome: PostOutcome,
 ) -> Delivery:
+    """Append one delivery attempt to the deliveries log."""
     delivery = Delivery(
         id=state.next_id(),
-        page_id=request.page_id,
-        psid=psid,
-        mid=mid,
+        kind=kind,
+        refs=refs,
         url=url,
         body=body.decode("ascii"),
         delivered=outcome.delivered,

@@ -126,3 +126,66 @@ def test_unreachable_sim_exits_2(
 
     assert code == 2
     assert "cannot talk to http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_number_registers_a_whatsapp_number(
+    sim_http: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["number", "400000000000777", "--waba", "300000000000777", "--display", "+1 555-0777"]
+
+    code = main([*argv, "--name", "Demo Co", "--token", "EAAG-cli-wa"], client=sim_http)
+
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["id"], printed["waba_id"], printed["verified_name"]) == (
+        "400000000000777",
+        "300000000000777",
+        "Demo Co",
+    )
+    headers = {"Authorization": "Bearer EAAG-cli-wa"}
+    assert sim_http.get("/v25.0/400000000000777", headers=headers).status_code == 200
+
+
+def test_deliver_wa_to_a_fixture_number(
+    sim_http: httpx.Client, outgoing: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = outgoing.post(WEBHOOK_URL).respond(200)
+    argv = ["deliver-wa", "--number", "400000000000001", "--text", "Hi", "--wa-id", "15551234567"]
+
+    code = main([*argv, "--name", "Zoe"], client=sim_http)
+
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["delivered"], printed["wa_id"]) == (True, "15551234567")
+    payload = json.loads(target.calls.last.request.content)
+    assert payload["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] == "Zoe"
+
+
+def test_deliver_wa_to_an_unknown_number_exits_2(
+    sim_http: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["deliver-wa", "--number", "1", "--text", "Hi"], client=sim_http)
+
+    assert code == 2
+    assert "404" in capsys.readouterr().err
+
+
+def test_sent_filters_by_number(
+    sim_http: httpx.Client, outgoing: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outgoing.post(WEBHOOK_URL).respond(200)
+    token = sim_http.post("/_sim/tokens", json={"user_id": "10000000000001"}).json()
+    main(
+        ["deliver-wa", "--number", "400000000000001", "--text", "Hi", "--wa-id", "15550001111"],
+        client=sim_http,
+    )
+    body = {"messaging_product": "whatsapp", "to": "15550001111", "text": {"body": "Hello"}}
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert sim_http.post("/v25.0/400000000000001/messages", json=body, headers=headers).is_success
+    capsys.readouterr()
+
+    assert main(["sent", "--number", "400000000000001"], client=sim_http) == 0
+    [call] = json.loads(capsys.readouterr().out)["items"]
+    assert (call["kind"], call["recipient_id"]) == ("whatsapp_send", "15550001111")
+    assert main(["sent", "--page", "105000000000001"], client=sim_http) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == []

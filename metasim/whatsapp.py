@@ -1,0 +1,148 @@
+"""The WhatsApp Cloud API send endpoint: ``POST /{phone-number-id}/messages``.
+
+A number may only write to a ``wa_id`` that wrote to it first (otherwise 131026, as Meta
+answers for an undeliverable recipient); mark-as-read needs a wamid the number received.
+"""
+
+import secrets
+import string
+from typing import Any
+
+from metasim.accounts import reachable_number
+from metasim.errors import GraphError, GraphFailure, JSONDict
+from metasim.graph_common import CallNotes, GraphRequest, apply_fault
+from metasim.state import SimState
+from metasim.tokens import Principal, require_scope
+from metasim.world import PhoneNumber
+
+MAX_TEXT_LENGTH = 4096
+MESSAGING = "whatsapp_business_messaging"
+MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+MESSAGE_TYPES = (
+    "text",
+    *MEDIA_TYPES,
+    "location",
+    "contacts",
+    "interactive",
+    "template",
+    "reaction",
+)
+_WAMID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_wamid() -> str:
+    """A message id shaped like WhatsApp's (``wamid.`` + base64-looking characters)."""
+    return "wamid.HBgL" + "".join(secrets.choice(_WAMID_ALPHABET) for _ in range(48))
+
+
+def wa_error(code: int, message: str, details: str) -> GraphError:
+    """A WhatsApp error: ``(#code) message`` with ``error_data.details``."""
+    return GraphError(
+        f"(#{code}) {message}",
+        code=code,
+        error_data={"messaging_product": "whatsapp", "details": details},
+    )
+
+
+def param_error(details: str) -> GraphError:
+    """An invalid-parameter (``#100``) error with WhatsApp's ``error_data``."""
+    return wa_error(100, "Invalid parameter", details)
+
+
+def normalise_wa_id(to: str) -> str:
+    """``+1 (555) 010-0001`` → ``15550100001`` (what ``contacts[].wa_id`` holds)."""
+    return "".join(ch for ch in to if ch not in "+ -()")
+
+
+def send(
+    state: SimState, request: GraphRequest, principal: Principal, notes: CallNotes
+) -> JSONDict:
+    """Handle a send or a mark-as-read for the number in the path."""
+    number = reachable_number(state, principal, request.node, "POST")
+    notes.phone_number_id = number.id
+    body: dict[str, Any] = request.body if isinstance(request.body, dict) else {}
+    if body.get("status") == "read":
+        return _mark_read(state, principal, number, body)
+    apply_fault(state, "whatsapp_send", number.id, number.waba_id)
+    require_scope(principal, MESSAGING)
+    _check_product(body)
+    to = body.get("to")
+    if not isinstance(to, str | int) or isinstance(to, bool) or str(to).strip() == "":
+        raise GraphFailure(wa_error(100, "The parameter to is required.", "to is required"))
+    wa_id = normalise_wa_id(str(to))
+    if not wa_id.isdigit():
+        raise GraphFailure(param_error(f"Invalid phone number: {to}"))
+    if body.get("recipient_type", "individual") != "individual":
+        raise GraphFailure(param_error("recipient_type must be individual"))
+    message_type = body.get("type", "text")
+    _validate_content(
+        message_type, body.get(message_type) if isinstance(message_type, str) else None
+    )
+    if (number.id, wa_id) not in state.wa_contacts:
+        raise GraphFailure(wa_error(131026, "Message Undeliverable.", "Message Undeliverable."))
+    message: JSONDict = {"id": new_wamid()}
+    if message_type == "template":
+        message["message_status"] = "accepted"
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": str(to), "wa_id": wa_id}],
+        "messages": [message],
+    }
+
+
+def _mark_read(
+    state: SimState, principal: Principal, number: PhoneNumber, body: dict[str, Any]
+) -> JSONDict:
+    """``{"status": "read", "message_id": wamid}``: the wamid must be one this number got."""
+    require_scope(principal, MESSAGING)
+    _check_product(body)
+    message_id = body.get("message_id")
+    received = any(
+        message_id in contact.inbound_wamids
+        for contact in state.wa_contacts.values()
+        if contact.phone_number_id == number.id
+    )
+    if not received:
+        raise GraphFailure(wa_error(131009, "Parameter value is not valid", "Invalid message_id"))
+    return {"success": True}
+
+
+def _check_product(body: dict[str, Any]) -> None:
+    if body.get("messaging_product") != "whatsapp":
+        details = "The parameter messaging_product is required and must be whatsapp."
+        raise GraphFailure(wa_error(100, "The parameter messaging_product is required.", details))
+
+
+def _validate_content(message_type: Any, content: Any) -> None:
+    if message_type not in MESSAGE_TYPES:
+        allowed = ", ".join(MESSAGE_TYPES)
+        raise GraphFailure(param_error(f"type must be one of {{{allowed}}} - got {message_type}"))
+    if message_type == "text":
+        text = content.get("body") if isinstance(content, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            details = "The parameter text['body'] is required."
+            raise GraphFailure(wa_error(100, details, details))
+        if len(text) > MAX_TEXT_LENGTH:
+            raise GraphFailure(
+                param_error(f"text['body'] must be at most {MAX_TEXT_LENGTH} characters")
+            )
+        return
+    if not isinstance(content, dict | list):
+        raise GraphFailure(param_error(f"The parameter {message_type} is required."))
+    missing = _missing_part(message_type, content)
+    if missing:
+        raise GraphFailure(param_error(f"The parameter {message_type}['{missing}'] is required."))
+
+
+def _missing_part(message_type: str, content: dict[str, Any] | list[Any]) -> str | None:
+    if isinstance(content, list):
+        return None if message_type == "contacts" and content else "0"
+    if message_type in MEDIA_TYPES:
+        return None if content.get("id") or content.get("link") else "id"
+    required = {
+        "location": ("latitude", "longitude"),
+        "interactive": ("type", "action"),
+        "template": ("name", "language"),
+        "reaction": ("message_id",),
+    }.get(message_type, ())
+    return next((key for key in required if key not in content), None)
