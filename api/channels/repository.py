@@ -12,20 +12,25 @@ from api.tenancy import ScopedRepository
 class ChannelRepository(ScopedRepository[Channel]):
     model = Channel
 
-    async def list(self) -> list[Channel]:
+    async def list_all(self) -> list[Channel]:
         result = await self.session.execute(self.scoped().order_by(Channel.created_at, Channel.id))
         return list(result.scalars())
 
-    async def clear_primary(self, kind: ChannelKind, except_id: uuid.UUID) -> None:
-        await self.session.execute(
+    async def clear_primary(self, kind: ChannelKind, except_id: uuid.UUID) -> list[Channel]:
+        """Unset the primary flag on the tenant's other channels of `kind`; returns them."""
+        result = await self.session.execute(
             update(Channel)
             .where(
                 Channel.tenant_id == self.scope.tenant_id,
                 Channel.kind == kind,
                 Channel.id != except_id,
+                Channel.is_primary.is_(True),
             )
             .values(is_primary=False)
+            .returning(Channel)
+            .execution_options(populate_existing=True)
         )
+        return list(result.scalars())
 
     async def others_on_waba(self, channel: Channel) -> int:
         statement = self.scoped().where(

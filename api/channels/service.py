@@ -43,7 +43,7 @@ class ChannelService:
 
     async def list(self) -> list[ChannelOut]:
         now = datetime.now(UTC)
-        return [channel_out(c, now) for c in await self.channels.list()]
+        return [channel_out(c, now) for c in await self.channels.list_all()]
 
     async def rename(self, channel_id: uuid.UUID, name: str) -> ChannelOut:
         channel = await self._channel(channel_id)

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import events
+from api.channels.schemas import channel_out
 from api.errors import AppError
 from api.models import (
     Channel,
@@ -53,11 +55,15 @@ def parse_signed_request(raw: str | None, app_secret: str) -> dict[str, Any]:
     expected = hmac.new(app_secret.encode(), payload.encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(signature, expected):
         raise InvalidSignedRequest("signed_request signature does not match.")
-    if not isinstance(data, dict) or data.get("algorithm", "").upper() != "HMAC-SHA256":
+    if not isinstance(data, dict):
+        raise InvalidSignedRequest("signed_request payload is not a JSON object.")
+    claims: dict[str, Any] = data
+    algorithm = claims.get("algorithm")
+    if not isinstance(algorithm, str) or algorithm.upper() != "HMAC-SHA256":
         raise InvalidSignedRequest("signed_request uses an unexpected algorithm.")
-    if not data.get("user_id"):
+    if not claims.get("user_id"):
         raise InvalidSignedRequest("signed_request names no user.")
-    return data
+    return claims
 
 
 async def _accounts(session: AsyncSession, fb_user_id: str) -> list[MetaAccount]:
@@ -89,6 +95,7 @@ async def deauthorize(session: AsyncSession, fb_user_id: str) -> int:
     for channel in channels:
         channel.status = ChannelStatus.NEEDS_REAUTH
     await session.flush()
+    _announce(session, channels)
     return len(channels)
 
 
@@ -102,6 +109,8 @@ async def delete_user_data(session: AsyncSession, fb_user_id: str) -> DataDeleti
         channel.status = ChannelStatus.NEEDS_REAUTH
     for account in accounts:
         await session.delete(account)
+    await session.flush()
+    _announce(session, channels)
     now = datetime.now(UTC)
     request = DataDeletionRequest(
         confirmation_code=secrets.token_hex(8),
@@ -114,6 +123,13 @@ async def delete_user_data(session: AsyncSession, fb_user_id: str) -> DataDeleti
     session.add(request)
     await session.flush()
     return request
+
+
+def _announce(session: AsyncSession, channels: list[Channel]) -> None:
+    now = datetime.now(UTC)
+    for channel in channels:
+        payload = {"channel": channel_out(channel, now).model_dump(mode="json")}
+        events.emit(session, channel.tenant_id, "channel:updated", payload)
 
 
 async def deletion_status(session: AsyncSession, code: str) -> DataDeletionRequest | None:

@@ -77,24 +77,24 @@ class MetaClient:
 
     async def exchange_code(self, code: str, redirect_uri: str | None) -> IssuedToken:
         """Login code → user token (or, without redirect_uri, Embedded Signup's business token)."""
-        params = {
+        form = {
             "client_id": self.settings.app_id,
             "client_secret": self.settings.app_secret,
             "code": code,
         }
         if redirect_uri is not None:
-            params["redirect_uri"] = redirect_uri
-        answer = await self.graph.request("GET", "oauth/access_token", token=None, params=params)
+            form["redirect_uri"] = redirect_uri
+        answer = await self.graph.request("POST", "oauth/access_token", token=None, form=form)
         return IssuedToken(str(answer["access_token"]), _expiry(answer.get("expires_in")))
 
     async def exchange_long_lived(self, short_token: str) -> IssuedToken:
-        params = {
+        form = {
             "grant_type": "fb_exchange_token",
             "client_id": self.settings.app_id,
             "client_secret": self.settings.app_secret,
             "fb_exchange_token": short_token,
         }
-        answer = await self.graph.request("GET", "oauth/access_token", token=None, params=params)
+        answer = await self.graph.request("POST", "oauth/access_token", token=None, form=form)
         return IssuedToken(str(answer["access_token"]), _expiry(answer.get("expires_in")))
 
     async def debug_token(self, token: str) -> TokenInfo:

@@ -7,6 +7,7 @@ time). Graph calls happen before any write, so a Meta error leaves nothing half-
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -46,13 +47,20 @@ class MetaUnavailable(AppError):
     code = "meta_error"
 
 
+class LoginExpired(AppError):
+    """Meta rejected the stored login. Connect steps write nothing before their Graph
+    calls, so keeping the unit of work's changes keeps exactly the account's flag."""
+
+    status_code = 409
+    code = "needs_reauth"
+    keep_changes = True
+
+
 def meta_failure(exc: GraphError, what: str) -> AppError:
     """A Graph error during a connect step, as a clear client error."""
     if exc.action is ErrorAction.REAUTH:
-        return AppError(
-            f"Facebook no longer accepts this login ({exc.reason}). Log in with Facebook again.",
-            status_code=409,
-            code="needs_reauth",
+        return LoginExpired(
+            f"Facebook no longer accepts this login ({exc.reason}). Log in with Facebook again."
         )
     if exc.action is ErrorAction.RETRY:
         return MetaUnavailable(
@@ -98,11 +106,7 @@ class ConnectService:
             await self._ensure_free(
                 ChannelKind.MESSENGER, grant.id, grant.name, "page_connected_elsewhere"
             )
-        for grant in chosen:  # all Graph calls before any write
-            try:
-                await self.client.subscribe_page(grant.id, grant.access_token)
-            except GraphError as exc:
-                raise meta_failure(exc, f"subscribing {grant.name} to webhooks") from exc
+        await self._subscribe_all(chosen)  # all Graph calls before any write
         connected = [await self._upsert_page(account, grant) for grant in chosen]
         await self.session.flush()
         for channel in connected:
@@ -111,6 +115,23 @@ class ConnectService:
             self.announce(channel)
         now = datetime.now(UTC)
         return [channel_out(c, now) for c in connected]
+
+    async def _subscribe_all(self, grants: list[PageGrant]) -> None:
+        """Subscribe every chosen page, or none: on a failure, undo the ones already done."""
+        done: list[PageGrant] = []
+        for grant in grants:
+            try:
+                await self.client.subscribe_page(grant.id, grant.access_token)
+            except GraphError as exc:
+                for subscribed in done:
+                    await self._quietly_unsubscribe(subscribed)
+                raise meta_failure(exc, f"subscribing {grant.name} to webhooks") from exc
+            done.append(grant)
+
+    async def _quietly_unsubscribe(self, grant: PageGrant) -> None:
+        # Nothing was stored; a stray subscription would only deliver unrouted events.
+        with contextlib.suppress(GraphError):
+            await self.client.unsubscribe_page(grant.id, grant.access_token)
 
     def _grant(self, grants: dict[str, PageGrant], page_id: str) -> PageGrant:
         grant = grants.get(page_id)
@@ -212,15 +233,18 @@ class ConnectService:
 
     async def make_primary(self, channel: Channel) -> None:
         """One primary WhatsApp number per tenant."""
-        await ChannelRepository(self.session, self.scope).clear_primary(
+        demoted = await ChannelRepository(self.session, self.scope).clear_primary(
             ChannelKind.WHATSAPP, channel.id
         )
         channel.is_primary = True
         await self.session.flush()
+        for other in demoted:
+            self.announce(other)
 
     def _ensure_waba_granted(self, account: MetaAccount, waba_id: str) -> None:
+        # Targets listed: only those WABAs were shared. No targets: the scope is not narrowed.
         granted = (account.granular_scopes or {}).get("whatsapp_business_management")
-        if granted is not None and waba_id not in granted:
+        if granted and waba_id not in granted:
             raise NotFound("WhatsApp Business Account not found for this Facebook account.")
 
     async def _numbers(self, account: MetaAccount, waba_id: str) -> list[dict[str, object]]:

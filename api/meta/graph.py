@@ -15,6 +15,29 @@ from api.meta.errors import GraphError
 logger = logging.getLogger(__name__)
 
 
+class RedactQueryStrings(logging.Filter):
+    """Drop the query string of any URL in a log record's arguments (httpx logs each
+    request's URL at INFO; a query string may carry a secret)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_query(arg) for arg in record.args)
+        record.msg = _without_query(record.msg)
+        return True
+
+
+def _without_query(value: Any) -> Any:
+    if isinstance(value, httpx.URL):
+        return value.copy_with(query=None)
+    if isinstance(value, str) and "://" in value and "?" in value:
+        return value.split("?", 1)[0] + "?[redacted]"
+    return value
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(RedactQueryStrings())
+
+
 class GraphClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
         self.base_url = settings.graph_url
@@ -28,16 +51,19 @@ class GraphClient:
         token: str | None,
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Call `{graph}/{version}/{path}`; raise `GraphError` for any failure.
 
-        The token goes in the Authorization header. Parameters are never logged (some of
-        Meta's endpoints take secrets as parameters: OAuth code exchange, debug_token)."""
+        The token goes in the Authorization header; secrets that Meta takes as parameters
+        go in a form body (`form`) where the endpoint accepts one. The one exception,
+        debug_token's `input_token`, is a query parameter by Meta's design, so URL query
+        strings are stripped from every HTTP client log record (`RedactQueryStrings`)."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = await self._http.request(
-                method, url, json=json, params=params, headers=headers
+                method, url, json=json, params=params, data=form, headers=headers
             )
         except httpx.HTTPError as exc:
             raise GraphError(

@@ -1,6 +1,7 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
 import { AppLayout } from "./layouts/app-layout";
+import { ChannelsRoute, ConnectMessengerRoute, ConnectWhatsAppRoute } from "./routes/channels";
 import { RedirectIfAuthenticated, RequireAuth } from "./routes/guards";
 import { ConversationRoute, InboxIndexRoute, InboxRoute } from "./routes/inbox";
 import { LoginRoute } from "./routes/login";
@@ -30,6 +31,9 @@ export const routes: RouteObject[] = [
               { path: ":conversationId", element: <ConversationRoute /> },
             ],
           },
+          { path: "/channels", element: <ChannelsRoute /> },
+          { path: "/channels/connect/messenger", element: <ConnectMessengerRoute /> },
+          { path: "/channels/connect/whatsapp", element: <ConnectWhatsAppRoute /> },
         ],
       },
     ],

@@ -10,6 +10,18 @@ export const channelKeys = {
   list: () => [...channelKeys.all, "list"] as const,
 };
 
+/** What a Facebook login (a Meta account) can see: pages, businesses, WABAs, numbers. */
+export const metaKeys = {
+  all: ["meta"] as const,
+  account: (accountId: string) => [...metaKeys.all, accountId] as const,
+  pages: (accountId: string) => [...metaKeys.account(accountId), "pages"] as const,
+  businesses: (accountId: string) => [...metaKeys.account(accountId), "businesses"] as const,
+  whatsappAccounts: (accountId: string, businessId: string) =>
+    [...metaKeys.account(accountId), "businesses", businessId, "whatsapp-accounts"] as const,
+  phoneNumbers: (accountId: string, wabaId: string) =>
+    [...metaKeys.account(accountId), "whatsapp-accounts", wabaId, "phone-numbers"] as const,
+};
+
 export const conversationKeys = {
   all: ["conversations"] as const,
   lists: () => [...conversationKeys.all, "list"] as const,

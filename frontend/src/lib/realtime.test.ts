@@ -1,11 +1,11 @@
 import type { QueryClient } from "@tanstack/react-query";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { Conversation, Message } from "@/lib/api/types";
+import type { ChannelPage, Conversation, Message } from "@/lib/api/types";
 import type { ConversationListData, MessageListData } from "@/lib/inbox-cache";
-import { conversationKeys, messageKeys } from "@/lib/query-keys";
+import { channelKeys, conversationKeys, messageKeys } from "@/lib/query-keys";
 import { createRealtime, type RealtimeSocket, type SocketFactory } from "@/lib/realtime";
-import { buildConversation, buildMessage } from "@/testing/fixtures";
+import { buildChannel, buildConversation, buildMessage } from "@/testing/fixtures";
 import { createTestQueryClient } from "@/testing/render";
 
 type Handler = (...args: unknown[]) => void;
@@ -132,6 +132,7 @@ describe("realtime connection", () => {
     socket.serverEmit("connect");
     expect(invalidate).toHaveBeenCalledWith({ queryKey: conversationKeys.all });
     expect(invalidate).toHaveBeenCalledWith({ queryKey: messageKeys.all });
+    expect(invalidate).toHaveBeenCalledWith({ queryKey: channelKeys.all });
   });
 
   it("stops cleanly", () => {
@@ -283,5 +284,64 @@ describe("realtime events → query cache", () => {
     ctx.socket.serverEmit("message:new", { seq: 99 });
     ctx.socket.serverEmit("message:new", "garbage");
     expect(ctx.realtime.lastSeq()).toBe(7);
+  });
+});
+
+describe("channel:updated → channel list cache", () => {
+  let ctx: ReturnType<typeof setup>;
+  const channelList = () => ctx.queryClient.getQueryData<ChannelPage>(channelKeys.list())?.items ?? [];
+
+  beforeEach(() => {
+    ctx = setup();
+  });
+
+  it("replaces the channel by id: status, health and import progress", () => {
+    const a = buildChannel({ id: "a" });
+    const b = buildChannel({ id: "b", history_import: { status: "running", imported: 2, total: 10, error: null } });
+    ctx.queryClient.setQueryData<ChannelPage>(channelKeys.list(), { items: [a, b], next_cursor: null });
+
+    ctx.socket.serverEmit("channel:updated", {
+      seq: 4,
+      channel: { ...b, history_import: { status: "running", imported: 7, total: 10, error: null } },
+    });
+    ctx.socket.serverEmit("channel:updated", { seq: 5, channel: { ...a, status: "needs_reauth", health: "needs_reauth" } });
+
+    expect(channelList().map((c) => [c.id, c.status, c.health, c.history_import.imported])).toEqual([
+      ["a", "needs_reauth", "needs_reauth", 0],
+      ["b", "active", "ok", 7],
+    ]);
+    expect(ctx.realtime.lastSeq()).toBe(5);
+  });
+
+  it("adds a channel the list does not have yet (connected in another tab)", () => {
+    ctx.queryClient.setQueryData<ChannelPage>(channelKeys.list(), { items: [buildChannel({ id: "a" })], next_cursor: null });
+
+    ctx.socket.serverEmit("channel:updated", { seq: 1, channel: buildChannel({ id: "new", kind: "whatsapp" }) });
+
+    expect(channelList().map((c) => c.id)).toEqual(["a", "new"]);
+  });
+
+  it("refetches conversations when a channel is renamed (their summaries carry its name)", () => {
+    const a = buildChannel({ id: "a", name: "Old" });
+    ctx.queryClient.setQueryData<ChannelPage>(channelKeys.list(), { items: [a], next_cursor: null });
+    const invalidate = vi.spyOn(ctx.queryClient, "invalidateQueries");
+
+    ctx.socket.serverEmit("channel:updated", { seq: 1, channel: { ...a, last_event_at: "2026-11-20T10:00:00Z" } });
+    expect(invalidate).not.toHaveBeenCalled();
+
+    ctx.socket.serverEmit("channel:updated", { seq: 2, channel: { ...a, name: "New" } });
+    expect(invalidate).toHaveBeenCalledWith({ queryKey: conversationKeys.all });
+  });
+
+  it("leaves an unfetched list alone and ignores malformed payloads", () => {
+    ctx.socket.serverEmit("channel:updated", { seq: 1, channel: buildChannel() });
+    expect(ctx.queryClient.getQueryData(channelKeys.list())).toBeUndefined();
+
+    const a = buildChannel({ id: "a" });
+    ctx.queryClient.setQueryData<ChannelPage>(channelKeys.list(), { items: [a], next_cursor: null });
+    ctx.socket.serverEmit("channel:updated", { seq: 9, channel: { id: "a" } });
+    ctx.socket.serverEmit("channel:updated", { channel: { ...a, status: "disconnected" } });
+    expect(channelList()).toEqual([a]);
+    expect(ctx.realtime.lastSeq()).toBe(1);
   });
 });

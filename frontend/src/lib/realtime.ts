@@ -7,10 +7,11 @@ import { useEffect, useSyncExternalStore } from "react";
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 
 import { refreshAccessToken } from "@/lib/api/client";
-import type { Conversation, Message } from "@/lib/api/types";
+import type { Channel, Conversation, Message } from "@/lib/api/types";
 import { clearTokens, getAccessToken } from "@/lib/auth";
+import { upsertChannel } from "@/lib/channels-cache";
 import { bumpConversationForMessage, upsertConversation, upsertMessage } from "@/lib/inbox-cache";
-import { conversationKeys, messageKeys } from "@/lib/query-keys";
+import { channelKeys, conversationKeys, messageKeys } from "@/lib/query-keys";
 
 export type RealtimeStatus = "idle" | "connecting" | "connected" | "reconnecting" | "offline";
 
@@ -22,6 +23,11 @@ export interface MessageEvent {
 export interface ConversationEvent {
   seq: number;
   conversation: Conversation;
+}
+
+export interface ChannelEvent {
+  seq: number;
+  channel: Channel;
 }
 
 type Listener = (...args: never[]) => void;
@@ -82,6 +88,16 @@ function isConversationEvent(payload: unknown): payload is ConversationEvent {
   );
 }
 
+function isChannelEvent(payload: unknown): payload is ChannelEvent {
+  return (
+    isRecord(payload) &&
+    typeof payload.seq === "number" &&
+    isRecord(payload.channel) &&
+    typeof payload.channel.id === "string" &&
+    typeof payload.channel.status === "string"
+  );
+}
+
 /** `message:new`: append to the thread (deduped by id) and move its conversation to the top. */
 export function applyMessageNew(queryClient: QueryClient, event: MessageEvent): void {
   upsertMessage(queryClient, event.message);
@@ -98,6 +114,11 @@ export function applyMessageUpdated(queryClient: QueryClient, event: MessageEven
 /** `conversation:updated`: upsert into the list (re-sorted by activity) and the detail entry. */
 export function applyConversationUpdated(queryClient: QueryClient, event: ConversationEvent): void {
   upsertConversation(queryClient, event.conversation);
+}
+
+/** `channel:updated`: replace the channel in the list (status, health, history import progress). */
+export function applyChannelUpdated(queryClient: QueryClient, event: ChannelEvent): void {
+  upsertChannel(queryClient, event.channel);
 }
 
 // --- Connection ----------------------------------------------------------------------
@@ -188,6 +209,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
         // Events may have been missed while disconnected: refetch what is on screen.
         void queryClient.invalidateQueries({ queryKey: conversationKeys.all });
         void queryClient.invalidateQueries({ queryKey: messageKeys.all });
+        void queryClient.invalidateQueries({ queryKey: channelKeys.all });
       }
       everConnected = true;
       setState("connected");
@@ -203,6 +225,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     on("message:new", isMessageEvent, applyMessageNew);
     on("message:updated", isMessageEvent, applyMessageUpdated);
     on("conversation:updated", isConversationEvent, applyConversationUpdated);
+    on("channel:updated", isChannelEvent, applyChannelUpdated);
   }
 
   function stop(): void {

@@ -1,4 +1,4 @@
-import type { Conversation, Message } from "@/lib/api/types";
+import type { Channel, Conversation, Me, Message } from "@/lib/api/types";
 
 let counter = 0;
 
@@ -42,6 +42,32 @@ export function buildMessage(overrides: Partial<Message> = {}): Message {
     provider_timestamp: null,
     ...overrides,
   };
+}
+
+export function buildChannel(overrides: Partial<Channel> = {}): Channel {
+  counter += 1;
+  const kind = overrides.kind ?? "messenger";
+  return {
+    id: overrides.id ?? `chan-${counter}`,
+    kind,
+    external_id: kind === "whatsapp" ? `pn-${counter}` : `page-${counter}`,
+    name: kind === "whatsapp" ? `Acme WhatsApp ${counter}` : `Acme Page ${counter}`,
+    status: "active",
+    waba_id: kind === "whatsapp" ? "waba-1" : null,
+    display_phone_number: kind === "whatsapp" ? "+1 555 0100" : null,
+    is_primary: false,
+    last_event_at: null,
+    created_at: "2026-11-01T08:00:00Z",
+    token_expires_at: null,
+    token_checked_at: null,
+    health: "ok",
+    history_import: { status: "none", imported: 0, total: null, error: null },
+    ...overrides,
+  };
+}
+
+export function buildMe(role: Me["role"] = "owner"): Me {
+  return { id: "u1", email: `${role}@acme.test`, name: null, role, tenant: { id: "t1", name: "Acme" } };
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { initials, relativeTime, timeUntil, windowLabel } from "./format";
+import { agoLabel, daysUntil, inDays, initials, relativeTime, timeUntil, windowLabel } from "./format";
 
 const NOW = Date.parse("2026-11-21T12:00:00Z");
 
@@ -37,5 +37,23 @@ describe("format", () => {
     expect(windowLabel({ state: "closed", expires_at: null }, NOW).label).toBe("Window closed");
     // An "open" window whose expiry has passed is closed, whatever the last snapshot said.
     expect(windowLabel({ state: "open", expires_at: "2026-11-21T11:00:00Z" }, NOW).tone).toBe("closed");
+  });
+});
+
+describe("channel times", () => {
+  it("agoLabel", () => {
+    expect(agoLabel(null, NOW)).toBe("");
+    expect(agoLabel("2026-11-21T11:59:30Z", NOW)).toBe("just now");
+    expect(agoLabel("2026-11-21T11:15:00Z", NOW)).toBe("45m ago");
+  });
+
+  it("daysUntil and inDays", () => {
+    expect(daysUntil("2026-11-26T12:01:00Z", NOW)).toBe(5);
+    expect(daysUntil("2026-11-21T20:00:00Z", NOW)).toBe(0);
+    expect(daysUntil("2026-11-20T12:00:00Z", NOW)).toBeNull();
+    expect(daysUntil(null, NOW)).toBeNull();
+    expect(inDays(5)).toBe("in 5 days");
+    expect(inDays(1)).toBe("in 1 day");
+    expect(inDays(0)).toBe("today");
   });
 });

@@ -84,3 +84,24 @@ export function windowLabel(window: ConversationWindow, now: number = Date.now()
 export function channelLabel(kind: ChannelKind): string {
   return kind === "whatsapp" ? "WhatsApp" : "Messenger";
 }
+
+/** "just now", "5m ago", "3h ago", then the list-row form ("Yesterday", "Mon", "12 Mar"). */
+export function agoLabel(iso: string | null, now: number = Date.now()): string {
+  const short = relativeTime(iso, now);
+  if (short === "now") return "just now";
+  return /^\d+[mh]$/.test(short) ? `${short} ago` : short;
+}
+
+/** Whole days left until a moment (0 on its last day); null when unknown or passed. */
+export function daysUntil(iso: string | null, now: number = Date.now()): number | null {
+  if (iso === null) return null;
+  const diff = Date.parse(iso) - now;
+  if (Number.isNaN(diff) || diff <= 0) return null;
+  return Math.floor(diff / DAY);
+}
+
+/** "in 5 days", "in 1 day", "today". */
+export function inDays(days: number): string {
+  if (days <= 0) return "today";
+  return `in ${days} ${days === 1 ? "day" : "days"}`;
+}

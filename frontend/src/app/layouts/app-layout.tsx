@@ -1,9 +1,10 @@
-import { Inbox, LogOut, MessagesSquare } from "lucide-react";
+import { Inbox, LogOut, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
 import { NavLink, Outlet } from "react-router";
 
 import { Avatar, AvatarFallback } from "@/components/ui/avatar";
 import { useMe } from "@/features/auth/api/get-me";
 import { useLogout } from "@/features/auth/hooks/use-auth";
+import { ReauthBanner } from "@/features/channels/components/reauth-banner";
 import { useRealtimeConnection, type RealtimeStatus } from "@/lib/realtime";
 import { cn } from "@/lib/utils";
 import { initials } from "@/utils/format";
@@ -71,7 +72,29 @@ function UserMenu() {
   );
 }
 
-/** The signed-in shell: narrow sidebar + the page. Owns the realtime connection's lifetime. */
+function NavItem({ to, label, icon: Icon, testId }: { to: string; label: string; icon: LucideIcon; testId: string }) {
+  return (
+    <NavLink
+      to={to}
+      data-testid={testId}
+      title={label}
+      className={({ isActive }) =>
+        cn(
+          "flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-sidebar-muted transition-colors hover:bg-sidebar-accent hover:text-sidebar-foreground",
+          isActive && "bg-sidebar-accent text-white",
+        )
+      }
+    >
+      <Icon className="size-4 shrink-0" aria-hidden />
+      <span className="hidden lg:inline">{label}</span>
+    </NavLink>
+  );
+}
+
+/**
+ * The signed-in shell: narrow sidebar + the page, under the reconnect banner when a channel
+ * needs it. Owns the realtime connection's lifetime.
+ */
 export function AppLayout() {
   const status = useRealtimeConnection();
   return (
@@ -84,26 +107,19 @@ export function AppLayout() {
           <span className="hidden text-lg font-semibold tracking-tight text-white lg:inline">Parley</span>
         </div>
         <nav className="flex flex-col gap-1 px-2" aria-label="Main">
-          <NavLink
-            to="/inbox"
-            className={({ isActive }) =>
-              cn(
-                "flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-sidebar-muted transition-colors hover:bg-sidebar-accent hover:text-sidebar-foreground",
-                isActive && "bg-sidebar-accent text-white",
-              )
-            }
-          >
-            <Inbox className="size-4 shrink-0" aria-hidden />
-            <span className="hidden lg:inline">Inbox</span>
-          </NavLink>
+          <NavItem to="/inbox" label="Inbox" icon={Inbox} testId="nav-inbox" />
+          <NavItem to="/channels" label="Channels" icon={Plug} testId="nav-channels" />
         </nav>
         <div className="mt-auto flex flex-col gap-3 px-2">
           <ConnectionStatus status={status} />
           <UserMenu />
         </div>
       </aside>
-      <main className="min-w-0 flex-1">
-        <Outlet />
+      <main className="flex min-w-0 flex-1 flex-col">
+        <ReauthBanner />
+        <div className="min-h-0 flex-1">
+          <Outlet />
+        </div>
       </main>
     </div>
   );

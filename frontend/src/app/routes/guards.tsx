@@ -2,6 +2,8 @@ import { Navigate, Outlet, useLocation } from "react-router";
 
 import { useIsAuthenticated } from "@/features/auth/hooks/use-auth";
 
+import { returnPath } from "./return-path";
+
 /** Signed-out visitors go to /login (and come back here afterwards). */
 export function RequireAuth() {
   const authenticated = useIsAuthenticated();
@@ -12,9 +14,11 @@ export function RequireAuth() {
   return <Outlet />;
 }
 
-/** Signed-in users have no business on /login or /register. */
+/** Signed-in users have no business on /login or /register: on to where they were going. */
 export function RedirectIfAuthenticated() {
   const authenticated = useIsAuthenticated();
-  if (authenticated) return <Navigate to="/inbox" replace />;
+  const location = useLocation();
+  // This answers first when a sign-in succeeds, so it must honour the return path too.
+  if (authenticated) return <Navigate to={returnPath(location.state)} replace />;
   return <Outlet />;
 }

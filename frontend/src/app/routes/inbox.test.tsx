@@ -7,7 +7,7 @@ import { routes } from "@/app/router";
 import { setTokens } from "@/lib/auth";
 import { applyConversationUpdated, applyMessageNew } from "@/lib/realtime";
 import type * as RealtimeModule from "@/lib/realtime";
-import { buildConversation, buildMessage, jsonResponse } from "@/testing/fixtures";
+import { buildChannel, buildConversation, buildMessage, jsonResponse } from "@/testing/fixtures";
 import { createTestQueryClient } from "@/testing/render";
 
 // The socket itself is covered in realtime.test.ts; here events are applied to the cache directly.
@@ -161,5 +161,27 @@ describe("inbox", () => {
     });
     renderApp("/inbox/missing");
     expect(await screen.findByText("Conversation not found")).toBeInTheDocument();
+  });
+
+  it("tells the agent when the conversation's channel needs reconnecting instead of letting a reply fail", async () => {
+    setTokens({ accessToken: "a", refreshToken: "r" });
+    const conversation = buildConversation({ id: "c1", channel_id: "chan-9", channel: { id: "chan-9", kind: "messenger", name: "Acme Page" } });
+    stubApi({
+      "GET /api/auth/me": me,
+      "GET /api/channels": () =>
+        jsonResponse(200, {
+          items: [buildChannel({ id: "chan-9", name: "Acme Page", status: "needs_reauth", health: "needs_reauth" })],
+          next_cursor: null,
+        }),
+      "GET /api/inbox/conversations": () => jsonResponse(200, { items: [conversation], next_cursor: null }),
+      "GET /api/inbox/conversations/c1": () => jsonResponse(200, conversation),
+      "GET /api/inbox/conversations/c1/messages": () => jsonResponse(200, { items: [], next_cursor: null }),
+    });
+    renderApp("/inbox/c1");
+
+    expect(await screen.findByTestId("composer-channel-hint")).toHaveTextContent(
+      "Acme Page needs to be reconnected before replies can be sent.",
+    );
+    expect(screen.getByTestId("composer-send")).toBeDisabled();
   });
 });

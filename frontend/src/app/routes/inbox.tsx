@@ -1,8 +1,9 @@
 import { MessagesSquare } from "lucide-react";
 import { Outlet, useParams } from "react-router";
 
-import { ConversationList } from "@/features/inbox/components/conversation-list";
 import { EmptyState } from "@/components/ui/empty-state";
+import { useChannelMap } from "@/features/channels/api/get-channels";
+import { ConversationList } from "@/features/inbox/components/conversation-list";
 import { Thread } from "@/features/inbox/components/thread";
 import { cn } from "@/lib/utils";
 
@@ -40,6 +41,8 @@ export function InboxIndexRoute() {
 
 export function ConversationRoute() {
   const { conversationId } = useParams();
+  // The composer tells people when the conversation's channel cannot send right now.
+  const channels = useChannelMap();
   if (conversationId === undefined) return null;
-  return <Thread key={conversationId} conversationId={conversationId} />;
+  return <Thread key={conversationId} conversationId={conversationId} channels={channels} />;
 }

@@ -3,12 +3,7 @@ import { useLocation, useNavigate } from "react-router";
 import { AuthLayout } from "@/features/auth/components/auth-layout";
 import { LoginFooter, LoginForm } from "@/features/auth/components/login-form";
 
-function returnPath(state: unknown): string {
-  if (state !== null && typeof state === "object" && "from" in state && typeof state.from === "string") {
-    if (state.from.startsWith("/inbox")) return state.from;
-  }
-  return "/inbox";
-}
+import { returnPath } from "./return-path";
 
 export function LoginRoute() {
   const navigate = useNavigate();

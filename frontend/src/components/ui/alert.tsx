@@ -11,6 +11,7 @@ const alertVariants = cva(
         default: "bg-card text-card-foreground",
         destructive: "border-destructive/30 bg-destructive/5 text-destructive [&>div]:text-destructive/90",
         warning: "border-warning/40 bg-warning/10 text-[oklch(0.45_0.11_65)]",
+        success: "border-success/30 bg-success/10 text-[oklch(0.42_0.12_150)]",
       },
     },
     defaultVariants: { variant: "default" },

@@ -87,11 +87,72 @@ export interface paths {
         };
         /**
          * List Channels
-         * @description The tenant's connected pages and numbers.
+         * @description The tenant's pages and numbers with their health (token expiry, re-auth needed).
          */
         get: operations["list_channels_api_channels_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect Channel
+         * @description Unsubscribe at Meta, wipe the token, keep every conversation.
+         */
+        delete: operations["disconnect_channel_api_channels__channel_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename Channel */
+        patch: operations["rename_channel_api_channels__channel_id__patch"];
+        trace?: never;
+    };
+    "/api/channels/{channel_id}/import-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import History
+         * @description Import the Page's recent conversations in the background (progress via `channel:updated`).
+         */
+        post: operations["import_history_api_channels__channel_id__import_history_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/channels/{channel_id}/reconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconnect Channel
+         * @description Where to send the browser to log in with Facebook again for this channel.
+         */
+        post: operations["reconnect_channel_api_channels__channel_id__reconnect_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -196,6 +257,234 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/meta/accounts/{account_id}/businesses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Businesses */
+        get: operations["list_businesses_api_meta_accounts__account_id__businesses_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/accounts/{account_id}/businesses/{business_id}/whatsapp-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Wabas */
+        get: operations["list_wabas_api_meta_accounts__account_id__businesses__business_id__whatsapp_accounts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/accounts/{account_id}/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Pages */
+        get: operations["list_pages_api_meta_accounts__account_id__pages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/accounts/{account_id}/pages/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connect Pages
+         * @description Connect the chosen Pages: token sealed, webhooks subscribed, optionally import history.
+         */
+        post: operations["connect_pages_api_meta_accounts__account_id__pages_connect_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/accounts/{account_id}/whatsapp-accounts/{waba_id}/phone-numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Numbers */
+        get: operations["list_numbers_api_meta_accounts__account_id__whatsapp_accounts__waba_id__phone_numbers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/accounts/{account_id}/whatsapp/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connect Whatsapp
+         * @description Subscribe the WABA, connect the number, optionally make it the primary number.
+         */
+        post: operations["connect_whatsapp_api_meta_accounts__account_id__whatsapp_connect_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback
+         * @description Facebook sends the browser here; it continues into the SPA (or to an error there).
+         */
+        get: operations["callback_api_meta_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/data-deletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Data Deletion
+         * @description Meta: delete a user's data. Answers the status URL and confirmation code Meta shows them.
+         */
+        post: operations["data_deletion_api_meta_data_deletion_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/data-deletion/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Deletion Status
+         * @description A public page that tells the person what happened to their deletion request.
+         */
+        get: operations["data_deletion_status_api_meta_data_deletion__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/deauthorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deauthorize
+         * @description Meta: a user removed the app. Their token is revoked; their channels need re-auth.
+         */
+        post: operations["deauthorize_api_meta_deauthorize_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login
+         * @description Start Facebook Login. Browsers are redirected; `Accept: application/json` gets the URL.
+         */
+        get: operations["login_api_meta_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meta/whatsapp/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Whatsapp Login
+         * @description Take the JS SDK's token or an Embedded Signup code; check it; store it long-lived.
+         */
+        post: operations["whatsapp_login_api_meta_whatsapp_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/readyz": {
         parameters: {
             query?: never;
@@ -244,6 +533,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuthorizeUrl */
+        AuthorizeUrl: {
+            /** Authorize Url */
+            authorize_url: string;
+        };
+        /** BusinessOption */
+        BusinessOption: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * ChannelHealth
+         * @enum {string}
+         */
+        ChannelHealth: "ok" | "expiring" | "needs_reauth" | "disconnected";
         /**
          * ChannelKind
          * @enum {string}
@@ -263,6 +569,8 @@ export interface components {
             display_phone_number?: string | null;
             /** External Id */
             external_id: string;
+            health: components["schemas"]["ChannelHealth"];
+            history_import: components["schemas"]["HistoryImport"];
             /**
              * Id
              * Format: uuid
@@ -276,6 +584,10 @@ export interface components {
             /** Name */
             name: string;
             status: components["schemas"]["ChannelStatus"];
+            /** Token Checked At */
+            token_checked_at: string | null;
+            /** Token Expires At */
+            token_expires_at: string | null;
             /** Waba Id */
             waba_id?: string | null;
         };
@@ -294,6 +606,28 @@ export interface components {
             kind: components["schemas"]["ChannelKind"];
             /** Name */
             name: string;
+        };
+        /** ConnectPages */
+        ConnectPages: {
+            /**
+             * Import History
+             * @default false
+             */
+            import_history: boolean;
+            /** Page Ids */
+            page_ids: string[];
+        };
+        /** ConnectWhatsApp */
+        ConnectWhatsApp: {
+            /**
+             * Make Primary
+             * @default false
+             */
+            make_primary: boolean;
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Waba Id */
+            waba_id: string;
         };
         /** ContactOut */
         ContactOut: {
@@ -355,6 +689,20 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HistoryImport */
+        HistoryImport: {
+            /** Error */
+            error: string | null;
+            /** Imported */
+            imported: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "queued" | "running" | "done" | "failed";
+            /** Total */
+            total: number | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -438,6 +786,42 @@ export interface components {
          * @enum {string}
          */
         MessageStatus: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+        /** MetaAccountOut */
+        MetaAccountOut: {
+            /** Fb User Id */
+            fb_user_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Token Expires At */
+            token_expires_at: string | null;
+        };
+        /** PageOption */
+        PageOption: {
+            /** Can Message */
+            can_message: boolean;
+            /** Category */
+            category: string | null;
+            /** Connected */
+            connected: ("here" | "elsewhere") | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** Page[BusinessOption] */
+        Page_BusinessOption_: {
+            /** Items */
+            items: components["schemas"]["BusinessOption"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[ChannelOut] */
         Page_ChannelOut_: {
             /** Items */
@@ -459,6 +843,42 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[PageOption] */
+        Page_PageOption_: {
+            /** Items */
+            items: components["schemas"]["PageOption"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[PhoneNumberOption] */
+        Page_PhoneNumberOption_: {
+            /** Items */
+            items: components["schemas"]["PhoneNumberOption"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[WabaOption] */
+        Page_WabaOption_: {
+            /** Items */
+            items: components["schemas"]["WabaOption"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** PhoneNumberOption */
+        PhoneNumberOption: {
+            /** Connected */
+            connected: ("here" | "elsewhere") | null;
+            /** Display Phone Number */
+            display_phone_number: string;
+            /** Id */
+            id: string;
+            /** Quality Rating */
+            quality_rating: string | null;
+            /** Status */
+            status: string | null;
+            /** Verified Name */
+            verified_name: string | null;
+        };
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -475,6 +895,11 @@ export interface components {
             password: string;
             /** Tenant Name */
             tenant_name: string;
+        };
+        /** RenameChannel */
+        RenameChannel: {
+            /** Name */
+            name: string;
         };
         /**
          * Role
@@ -526,6 +951,28 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** WabaOption */
+        WabaOption: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Ownership
+             * @enum {string}
+             */
+            ownership: "owned" | "client";
+        };
+        /**
+         * WhatsAppLogin
+         * @description Either the JS SDK's user access token or an Embedded Signup code.
+         */
+        WhatsAppLogin: {
+            /** Access Token */
+            access_token?: string | null;
+            /** Code */
+            code?: string | null;
         };
         /** WindowOut */
         WindowOut: {
@@ -682,6 +1129,134 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ChannelOut_"];
+                };
+            };
+        };
+    };
+    disconnect_channel_api_channels__channel_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rename_channel_api_channels__channel_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameChannel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_history_api_channels__channel_id__import_history_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reconnect_channel_api_channels__channel_id__reconnect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizeUrl"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -861,6 +1436,382 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_businesses_api_meta_accounts__account_id__businesses_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_BusinessOption_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_wabas_api_meta_accounts__account_id__businesses__business_id__whatsapp_accounts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                business_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WabaOption_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_pages_api_meta_accounts__account_id__pages_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PageOption_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    connect_pages_api_meta_accounts__account_id__pages_connect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectPages"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ChannelOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_numbers_api_meta_accounts__account_id__whatsapp_accounts__waba_id__phone_numbers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                waba_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PhoneNumberOption_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    connect_whatsapp_api_meta_accounts__account_id__whatsapp_connect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectWhatsApp"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    callback_api_meta_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+                error_description?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    data_deletion_api_meta_data_deletion_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+    };
+    data_deletion_status_api_meta_data_deletion__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deauthorize_api_meta_deauthorize_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+    };
+    login_api_meta_login_get: {
+        parameters: {
+            query?: {
+                product?: "messenger" | "whatsapp";
+            };
+            header?: {
+                accept?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizeUrl"];
+                };
+            };
+            /** @description Redirect to Facebook */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    whatsapp_login_api_meta_whatsapp_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatsAppLogin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetaAccountOut"];
                 };
             };
             /** @description Validation Error */

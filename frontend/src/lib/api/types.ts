@@ -14,6 +14,24 @@ export type Me = JsonOf<paths["/api/auth/me"]["get"]["responses"][200]>;
 export type ChannelPage = JsonOf<paths["/api/channels"]["get"]["responses"][200]>;
 export type Channel = ChannelPage["items"][number];
 export type ChannelKind = Channel["kind"];
+export type ChannelStatus = Channel["status"];
+export type ChannelHealth = Channel["health"];
+export type HistoryImport = Channel["history_import"];
+export type AuthorizeRedirect = JsonOf<paths["/api/meta/login"]["get"]["responses"][200]>;
+export type MetaProduct = NonNullable<NonNullable<paths["/api/meta/login"]["get"]["parameters"]["query"]>["product"]>;
+
+type Account = "/api/meta/accounts/{account_id}";
+export type MetaPage = JsonOf<paths[`${Account}/pages`]["get"]["responses"][200]>["items"][number];
+export type ConnectPagesBody = JsonOf<paths[`${Account}/pages/connect`]["post"]["requestBody"]>;
+export type MetaBusiness = JsonOf<paths[`${Account}/businesses`]["get"]["responses"][200]>["items"][number];
+export type WhatsAppAccount = JsonOf<
+  paths[`${Account}/businesses/{business_id}/whatsapp-accounts`]["get"]["responses"][200]
+>["items"][number];
+export type PhoneNumber = JsonOf<
+  paths[`${Account}/whatsapp-accounts/{waba_id}/phone-numbers`]["get"]["responses"][200]
+>["items"][number];
+export type ConnectWhatsAppBody = JsonOf<paths[`${Account}/whatsapp/connect`]["post"]["requestBody"]>;
+export type Role = Me["role"];
 
 export type ConversationPage = JsonOf<paths["/api/inbox/conversations"]["get"]["responses"][200]>;
 export type Conversation = ConversationPage["items"][number];

@@ -132,4 +132,30 @@ describe("Composer", () => {
     );
     expect(screen.getByTestId("composer-input")).toHaveValue("Hi again");
   });
+
+  it("says why it cannot send when the conversation's channel needs reconnecting, and sends nothing", async () => {
+    const sent = stubSend(() => jsonResponse(202, queued("x")));
+    renderWithProviders(<Composer conversationId="c1" channel={{ name: "Acme Page", status: "needs_reauth" }} />);
+
+    await userEvent.type(screen.getByTestId("composer-input"), "Hello{Enter}");
+
+    expect(screen.getByTestId("composer-channel-hint")).toHaveTextContent(
+      "Acme Page needs to be reconnected before replies can be sent.",
+    );
+    expect(screen.getByRole("link", { name: "Go to Channels" })).toHaveAttribute("href", "/channels");
+    expect(screen.getByTestId("composer-send")).toBeDisabled();
+    expect(sent).toHaveLength(0);
+  });
+
+  it("sends as usual through an active channel", async () => {
+    renderWithProviders(<Composer conversationId="c1" channel={{ name: "Acme Page", status: "active" }} />);
+    await userEvent.type(screen.getByTestId("composer-input"), "Hello");
+    expect(screen.queryByTestId("composer-channel-hint")).toBeNull();
+    expect(screen.getByTestId("composer-send")).toBeEnabled();
+  });
+
+  it("names a disconnected channel", () => {
+    renderWithProviders(<Composer conversationId="c1" channel={{ name: "Old line", status: "disconnected" }} />);
+    expect(screen.getByTestId("composer-channel-hint")).toHaveTextContent("Old line is disconnected");
+  });
 });

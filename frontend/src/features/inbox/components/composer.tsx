@@ -1,12 +1,13 @@
-import { AlertCircle, Lock, SendHorizontal } from "lucide-react";
+import { AlertCircle, Lock, SendHorizontal, Unplug } from "lucide-react";
 import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { Link } from "react-router";
 
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
 import { ApiError, errorMessage } from "@/lib/api/errors";
-import type { ConversationWindow } from "@/lib/api/types";
+import type { Channel, ConversationWindow } from "@/lib/api/types";
 import { uuid } from "@/utils/id";
 
 import { useSendMessage } from "../api/send-message";
@@ -14,19 +15,42 @@ import { useSendMessage } from "../api/send-message";
 export interface ComposerProps {
   conversationId: string;
   window?: ConversationWindow;
+  /** The conversation's channel, when known: a channel that is not active cannot send. */
+  channel?: Pick<Channel, "name" | "status">;
+}
+
+function ChannelHint({ channel }: { channel: Pick<Channel, "name" | "status"> }) {
+  const why =
+    channel.status === "needs_reauth"
+      ? `${channel.name} needs to be reconnected before replies can be sent.`
+      : `${channel.name} is disconnected, so replies cannot be sent.`;
+  return (
+    <p
+      className="mb-2 flex flex-wrap items-center gap-1.5 text-xs text-destructive"
+      data-testid="composer-channel-hint"
+      data-channel-status={channel.status}
+    >
+      <Unplug className="size-3.5" aria-hidden />
+      {why}
+      <Link to="/channels" className="font-medium underline underline-offset-2">
+        Go to Channels
+      </Link>
+    </p>
+  );
 }
 
 /**
  * Writes and sends a reply. Each composed message gets one Idempotency-Key; retrying the
  * same text after a failure reuses it, so a request that did reach the server is not sent twice.
  */
-export function Composer({ conversationId, window }: ComposerProps) {
+export function Composer({ conversationId, window, channel }: ComposerProps) {
   const [text, setText] = useState("");
   const draftKey = useRef<{ text: string; key: string } | null>(null);
   const send = useSendMessage();
 
   const trimmed = text.trim();
-  const canSend = trimmed !== "" && !send.isPending;
+  const channelDown = channel !== undefined && channel.status !== "active";
+  const canSend = trimmed !== "" && !send.isPending && !channelDown;
 
   function submit() {
     if (!canSend) return;
@@ -65,7 +89,8 @@ export function Composer({ conversationId, window }: ComposerProps) {
           <AlertDescription>{errorMessage(send.error)}</AlertDescription>
         </Alert>
       )}
-      {closed && !send.isError && (
+      {channelDown && !send.isError && <ChannelHint channel={channel} />}
+      {closed && !send.isError && !channelDown && (
         <p className="mb-2 flex items-center gap-1.5 text-xs text-muted-foreground" data-testid="composer-window-hint">
           <Lock className="size-3.5" aria-hidden />
           The 24-hour messaging window is closed; Meta may refuse a free-form reply until the customer writes again.

@@ -1,10 +1,9 @@
 import { useState } from "react";
 
+import { ChannelIcon } from "@/components/channel-icon";
 import type { Conversation } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
 import { initials } from "@/utils/format";
-
-import { ChannelIcon } from "./channel-icon";
 
 // A stable pastel per contact, so people are recognisable at a glance.
 const TINTS = [

@@ -5,11 +5,11 @@ import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { ScrollArea } from "@/components/ui/scroll-area";
 import { Spinner } from "@/components/ui/spinner";
+import { useNow } from "@/hooks/use-now";
 import { errorMessage } from "@/lib/api/errors";
 import { flattenConversations } from "@/lib/inbox-cache";
 
 import { useConversations } from "../api/get-conversations";
-import { useNow } from "../hooks/use-now";
 
 import { ConversationListItem } from "./conversation-list-item";
 import { EmptyState } from "@/components/ui/empty-state";

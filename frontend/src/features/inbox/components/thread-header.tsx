@@ -1,10 +1,10 @@
 import { ArrowLeft } from "lucide-react";
 import { Link } from "react-router";
 
+import { ChannelIcon } from "@/components/channel-icon";
 import { Badge } from "@/components/ui/badge";
 import type { Conversation } from "@/lib/api/types";
 
-import { ChannelIcon } from "./channel-icon";
 import { ContactAvatar } from "./contact-avatar";
 import { WindowBadge } from "./window-badge";
 

@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { ApiError, errorMessage } from "@/lib/api/errors";
+import type { Channel } from "@/lib/api/types";
 import { flattenMessages } from "@/lib/inbox-cache";
 
 import { useConversation } from "../api/get-conversation";
@@ -16,8 +17,14 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { MessageList } from "./message-list";
 import { ThreadHeader } from "./thread-header";
 
+export interface ThreadProps {
+  conversationId: string;
+  /** The tenant's channels by id (empty while unknown), for the composer's "cannot send" hint. */
+  channels?: ReadonlyMap<string, Channel>;
+}
+
 /** One open conversation: header, live message list, composer. */
-export function Thread({ conversationId }: { conversationId: string }) {
+export function Thread({ conversationId, channels }: ThreadProps) {
   const conversationQuery = useConversation(conversationId);
   const messagesQuery = useMessages(conversationId);
   const messages = useMemo(() => flattenMessages(messagesQuery.data), [messagesQuery.data]);
@@ -70,7 +77,12 @@ export function Thread({ conversationId }: { conversationId: string }) {
         onLoadOlder={() => void messagesQuery.fetchNextPage()}
         onRetry={() => void messagesQuery.refetch()}
       />
-      <Composer key={conversationId} conversationId={conversationId} window={conversation.window} />
+      <Composer
+        key={conversationId}
+        conversationId={conversationId}
+        window={conversation.window}
+        channel={channels?.get(conversation.channel_id)}
+      />
     </div>
   );
 }

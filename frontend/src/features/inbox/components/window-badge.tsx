@@ -1,11 +1,10 @@
 import { Clock, Lock, UserRound } from "lucide-react";
 
 import { Badge } from "@/components/ui/badge";
+import { useNow } from "@/hooks/use-now";
 import type { ConversationWindow } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
 import { windowLabel } from "@/utils/format";
-
-import { useNow } from "../hooks/use-now";
 
 const TONE = {
   open: { variant: "success", Icon: Clock },
