@@ -15,9 +15,9 @@ from api.channels.adapters import get_adapter
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
 from api.inbox.schemas import conversation_out
-from api.meta.errors import GraphError
+from api.meta.errors import ErrorAction, GraphError
 from api.meta.graph import GraphClient
-from api.models import Channel, Contact, Conversation
+from api.models import Channel, ChannelStatus, Contact, Conversation
 from api.vault import open_token
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,13 @@ async def fetch_profile(
         profile = await get_adapter(channel.kind, graph).fetch_profile(
             token=token, contact_external_id=contact.external_id
         )
-    except (GraphError, DecryptionError, AppError) as exc:
+    except GraphError as exc:
+        if exc.action is ErrorAction.REAUTH:  # any Graph call can reveal a dead token
+            channel.status = ChannelStatus.NEEDS_REAUTH
+            await session.flush()
+        logger.info("no profile for contact %s: %s", contact_id, exc)
+        return False
+    except (DecryptionError, AppError) as exc:
         logger.info("no profile for contact %s: %s", contact_id, exc)
         return False
     if profile is None:

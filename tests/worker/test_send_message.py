@@ -146,3 +146,22 @@ async def test_network_failure_is_retryable(
         await tasks.send_message({"job_try": 1}, message_id)
     message = await stored(session, message_id)
     assert message.status is MessageStatus.QUEUED and message.error_code == "network"
+
+
+async def test_a_dead_token_seen_while_fetching_a_profile_flags_the_channel(
+    client: httpx.AsyncClient, session: AsyncSession, graph: respx.MockRouter
+) -> None:
+    from api.models import Contact
+
+    _, page_id = await queue_reply(client, session)
+    contact = (await session.execute(select(Contact))).scalars().first()
+    assert contact is not None
+    graph.get(f"/{contact.external_id}").respond(
+        400, json={"error": {"message": "Session expired", "code": 190, "error_subcode": 463}}
+    )
+    assert await tasks.fetch_contact_profile({}, str(contact.id)) is False
+    channel = (
+        await session.execute(select(Channel).where(Channel.external_id == page_id))
+    ).scalar_one()
+    await session.refresh(channel)
+    assert channel.status is ChannelStatus.NEEDS_REAUTH
