@@ -39,8 +39,11 @@ class FacebookCallback:
         try:
             row = await self.login.spend_state(state)
             if error:
+                reason = f" (Facebook: {error_description})" if error_description else ""
                 raise LoginFailed(
-                    error_description or "The Facebook login was cancelled.", code="oauth_denied"
+                    f"The Facebook login was cancelled or a permission was declined, so nothing "
+                    f"was connected{reason}.",
+                    code="oauth_denied",
                 )
             if not code:
                 raise LoginFailed("Facebook sent no authorisation code.", code="oauth_failed")
