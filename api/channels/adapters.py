@@ -3,37 +3,13 @@ API. Each product implements `ChannelAdapter`; the rest of Parley sees normalise
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from api.channels.events import IgnoredEvent, InboundMessage, WebhookItem
 from api.meta.graph import GraphClient
 from api.models import ChannelKind
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A customer's message, whatever the product."""
-
-    channel_external_id: str
-    contact_external_id: str
-    external_id: str
-    sent_at: datetime
-    type: str
-    text: str | None
-    content: dict[str, Any] = field(default_factory=dict)
-    contact_name: str | None = None  # WhatsApp sends the profile name with each message
-
-
-@dataclass(frozen=True, slots=True)
-class IgnoredEvent:
-    """An event this version does not act on; kept in the raw delivery, counted in the result."""
-
-    channel_external_id: str | None
-    kind: str
-
-
-WebhookItem = InboundMessage | IgnoredEvent
 
 
 @dataclass(frozen=True, slots=True)

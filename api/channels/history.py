@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import events
-from api.channels.adapters import InboundMessage
+from api.channels.events import InboundMessage
 from api.channels.schemas import channel_out
 from api.crypto import SecretBox
 from api.inbox.ingest import HistoricMessage, HistoryRecorder

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import Label
 
 from api import events, jobs
-from api.channels.adapters import InboundMessage
+from api.channels.events import InboundMessage
 from api.inbox.schemas import conversation_out, message_out
 from api.models import (
     Channel,
