@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_FILE = ".env"
@@ -151,6 +151,49 @@ class MetaSettings(BaseSettings):
         return f"{self.app_id}|{self.app_secret}"
 
 
+class WebhookSettings(BaseSettings):
+    model_config = _config("WEBHOOK_")
+
+    # Processed raw deliveries older than this are pruned (failed/dead ones are kept).
+    retention_days: int = Field(default=30, ge=1)
+
+
+class StorageSettings(BaseSettings):
+    """S3-compatible storage. Cloudflare R2 works with the Messenger seed's names
+    (`R2_ACCOUNT_ID`, `R2_ACCESS_KEY_ID`, `R2_SECRET_ACCESS_KEY`, `R2_BUCKET`) or with an
+    explicit `STORAGE_ENDPOINT_URL`; any other S3 server with its endpoint URL."""
+
+    model_config = _config("STORAGE_")
+
+    endpoint_url: str | None = None
+    # Where browsers reach the store, if not the same URL (e.g. behind a proxy or CDN).
+    public_endpoint_url: str | None = None
+    r2_account_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("R2_ACCOUNT_ID", "STORAGE_R2_ACCOUNT_ID")
+    )
+    access_key_id: str = Field(
+        default="", validation_alias=AliasChoices("STORAGE_ACCESS_KEY_ID", "R2_ACCESS_KEY_ID")
+    )
+    secret_access_key: str = Field(
+        default="",
+        validation_alias=AliasChoices("STORAGE_SECRET_ACCESS_KEY", "R2_SECRET_ACCESS_KEY"),
+    )
+    bucket: str = Field(
+        default="parley-attachments", validation_alias=AliasChoices("STORAGE_BUCKET", "R2_BUCKET")
+    )
+    region: str = "auto"
+    presign_seconds: int = Field(default=300, ge=30, le=7 * 24 * 3600)
+    max_media_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+
+    @property
+    def resolved_endpoint_url(self) -> str | None:
+        if self.endpoint_url:
+            return self.endpoint_url
+        if self.r2_account_id:
+            return f"https://{self.r2_account_id}.r2.cloudflarestorage.com"
+        return None  # AWS S3 itself
+
+
 class Settings(BaseSettings):
     model_config = _config("")
 
@@ -164,6 +207,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     meta: MetaSettings = Field(default_factory=MetaSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

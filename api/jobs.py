@@ -19,22 +19,29 @@ from api.redis import get_redis
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "parley:queue"
+# Webhook processing has its own queue and worker, so bulk work (sends, media, imports)
+# can never starve the processing of customers' messages.
+WEBHOOK_QUEUE_NAME = "parley:webhooks"
 
 
-async def send_job(name: str, *args: Any, job_id: str | None = None) -> bool:
+async def send_job(
+    name: str, *args: Any, job_id: str | None = None, queue: str = QUEUE_NAME
+) -> bool:
     """Put a job on the queue now. Returns False (and logs) when Redis is unreachable."""
     try:
-        await get_redis().enqueue_job(name, *args, _job_id=job_id, _queue_name=QUEUE_NAME)
+        await get_redis().enqueue_job(name, *args, _job_id=job_id, _queue_name=queue)
     except Exception as exc:
         logger.warning("could not enqueue %s (%s); a sweeper will re-drive it", name, exc)
         return False
     return True
 
 
-def enqueue_job(session: AsyncSession, name: str, *args: Any, job_id: str | None = None) -> None:
+def enqueue_job(
+    session: AsyncSession, name: str, *args: Any, job_id: str | None = None, queue: str = QUEUE_NAME
+) -> None:
     """Enqueue `name(*args)` once `session` commits. `job_id` collapses duplicates."""
 
     async def _send() -> None:
-        await send_job(name, *args, job_id=job_id)
+        await send_job(name, *args, job_id=job_id, queue=queue)
 
     after_commit(session, _send)

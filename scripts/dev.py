@@ -226,6 +226,9 @@ def run(args: argparse.Namespace) -> None:
                 "realtime", [*uvicorn, "--port", str(rt), "--factory", "realtime.main:create_app"]
             )
             stack.start("worker", [PYTHON, "-m", "arq", "worker.main.WorkerSettings"])
+            stack.start(
+                "webhook-worker", [PYTHON, "-m", "arq", "worker.main.WebhookWorkerSettings"]
+            )
             if not args.no_frontend:
                 stack.start("web", ["npm", "run", "dev", "--silent"], cwd=ROOT / "frontend")
             wait_for(lambda: http_ok(f"http://127.0.0.1:{sim}/_sim/healthz"), "metasim", 30)

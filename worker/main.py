@@ -1,4 +1,10 @@
-"""`arq worker.main.WorkerSettings` starts a worker."""
+"""arq workers. Two processes, two queues:
+
+- `arq worker.main.WebhookWorkerSettings`: webhook processing and its sweeper only, so a
+  flood of sends, media downloads or imports never delays customers' messages;
+- `arq worker.main.WorkerSettings`: everything else (sends, media, profiles, history
+  imports, token health, retention).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from arq.worker import Function, func
 
 from api.config import get_settings
 from api.db import get_engine
-from api.jobs import QUEUE_NAME
+from api.jobs import QUEUE_NAME, WEBHOOK_QUEUE_NAME
 from api.logging import configure_logging
 from api.meta.graph import get_graph_client
 from worker import tasks
@@ -27,23 +33,40 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await get_engine().dispose()
 
 
-class WorkerSettings:
-    functions: ClassVar[list[Function]] = [
-        func(tasks.process_webhook_event, name="webhooks.process_event", max_tries=10),
-        func(tasks.send_message, name="inbox.send_message", max_tries=6),
-        func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
-        func(tasks.import_history, name="channels.import_history", max_tries=3, timeout=900),
-        func(tasks.check_tokens, name="channels.check_tokens", max_tries=2, timeout=900),
-    ]
-    cron_jobs: ClassVar[list[Any]] = [
-        cron(tasks.sweep_webhook_events, second={0, 30}, unique=True, run_at_startup=True),
-        cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
-    ]
-    queue_name = QUEUE_NAME
+class _Base:
     redis_settings = RedisSettings.from_dsn(get_settings().redis.url)
     on_startup = startup
     on_shutdown = shutdown
-    max_jobs = 50
-    job_timeout = 60
     keep_result = 60
     health_check_interval = 30
+    poll_delay = 0.05  # latency matters: a customer's message should show up at once
+
+
+class WebhookWorkerSettings(_Base):
+    queue_name = WEBHOOK_QUEUE_NAME
+    functions: ClassVar[list[Function]] = [
+        func(tasks.process_webhook_event, name="webhooks.process_event", max_tries=10),
+    ]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(tasks.sweep_webhook_events, second={0, 30}, unique=True, run_at_startup=True),
+    ]
+    max_jobs = 20
+    job_timeout = 60
+
+
+class WorkerSettings(_Base):
+    queue_name = QUEUE_NAME
+    functions: ClassVar[list[Function]] = [
+        func(tasks.send_message, name="inbox.send_message", max_tries=6),
+        func(tasks.fetch_media, name="media.fetch", max_tries=6, timeout=300),
+        func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
+        func(tasks.import_history, name="channels.import_history", max_tries=3, timeout=900),
+        func(tasks.check_tokens, name="channels.check_tokens", max_tries=2, timeout=900),
+        func(tasks.prune_webhook_events, name="webhooks.prune", max_tries=2),
+    ]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
+        cron(tasks.prune_webhook_events, hour={4}, minute={7}, second={0}, unique=True),
+    ]
+    max_jobs = 50
+    job_timeout = 60

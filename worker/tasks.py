@@ -18,14 +18,16 @@ from api.config import get_settings
 from api.contacts.profiles import fetch_profile
 from api.crypto import get_secret_box
 from api.db import unit_of_work
+from api.inbox.media import MediaFetch, check_digest, is_permanent
 from api.inbox.sending import MessageSender
-from api.jobs import send_job
+from api.jobs import WEBHOOK_QUEUE_NAME, send_job
 from api.meta.client import MetaClient
 from api.meta.errors import GraphError
 from api.meta.graph import get_graph_client
 from api.models import WebhookEventStatus
+from api.storage import get_storage
 from api.webhooks.processing import WebhookProcessor, record_failure
-from api.webhooks.service import PROCESS_JOB, process_job_id, stale_received_events
+from api.webhooks.service import PROCESS_JOB, process_job_id, prune_processed, stale_received_events
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +44,56 @@ def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 300.0) -> floa
 
 
 async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
+    """Route (own commit, so failures are attributable), then process in one unit of work."""
+    id_, app_id = uuid.UUID(event_id), get_settings().meta.app_id
     try:
         async with unit_of_work() as session:
-            event = await WebhookProcessor(session, get_graph_client()).process(uuid.UUID(event_id))
+            await WebhookProcessor(session, app_id).route(id_)
+        async with unit_of_work() as session:
+            event = await WebhookProcessor(session, app_id).process(id_)
             return event.status.value if event else "missing"
     except Exception as exc:
         logger.exception("webhook event %s failed", event_id)
         async with unit_of_work() as session:
-            status = await record_failure(
-                session, uuid.UUID(event_id), f"{type(exc).__name__}: {exc}"
-            )
+            status = await record_failure(session, id_, f"{type(exc).__name__}: {exc}")
         if status is WebhookEventStatus.DEAD:
             return status.value
         raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from exc
+
+
+async def fetch_media(ctx: dict[str, Any], attachment_id: str) -> str:
+    """Download one attachment from Meta and keep it in object storage."""
+    box, id_ = get_secret_box(), uuid.UUID(attachment_id)
+    async with unit_of_work() as session:
+        plan = await MediaFetch(session, box).plan(id_)
+    if plan is None:
+        return "skipped"
+    adapter = get_adapter(plan.kind, get_graph_client())
+    try:
+        media = await adapter.fetch_media(
+            token=plan.token,
+            url=plan.url,
+            media_id=plan.media_id,
+            max_bytes=get_settings().storage.max_media_bytes,
+        )
+        check_digest(media)
+        await get_storage().put(plan.key, media.body, media.mime_type)
+    except GraphError as error:
+        if is_permanent(error, ctx.get("job_try", 1)):
+            async with unit_of_work() as session:
+                await MediaFetch(session, box).fail(id_, error.reason)
+            return f"failed {error.error_code}"
+        raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from error
+    async with unit_of_work() as session:
+        await MediaFetch(session, box).stored(id_, plan.key, media)
+    return "stored"
+
+
+async def prune_webhook_events(ctx: dict[str, Any]) -> int:
+    """Daily retention of processed raw deliveries."""
+    days = get_settings().webhooks.retention_days
+    async with unit_of_work() as session:
+        return await prune_processed(session, timedelta(days=days))
 
 
 async def send_message(ctx: dict[str, Any], message_id: str) -> str:
@@ -126,7 +165,9 @@ async def sweep_webhook_events(ctx: dict[str, Any]) -> int:
     async with unit_of_work() as session:
         stale = await stale_received_events(session, SWEEP_AFTER)
     for event_id in stale:
-        await send_job(PROCESS_JOB, str(event_id), job_id=process_job_id(event_id))
+        await send_job(
+            PROCESS_JOB, str(event_id), job_id=process_job_id(event_id), queue=WEBHOOK_QUEUE_NAME
+        )
     if stale:
         logger.info("re-enqueued %d stale webhook events", len(stale))
     return len(stale)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from api.channels.events import IgnoredEvent, InboundMessage, WebhookItem
+from api.meta.errors import GraphError
 from api.meta.graph import GraphClient
 from api.models import ChannelKind
 
@@ -18,6 +18,7 @@ class OutboundText:
     text: str
     messaging_type: str  # RESPONSE | UPDATE | MESSAGE_TAG
     tag: str | None = None
+    reference: str | None = None  # our message id, echoed back by Meta (metadata / callback data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +32,23 @@ class ContactProfile:
     avatar_url: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class FetchedMedia:
+    body: bytes
+    mime_type: str | None
+    sha256: str | None  # what the provider says it should be, when it says
+
+
 class ChannelAdapter(Protocol):
     kind: ChannelKind
-
-    def parse_webhook(self, payload: dict[str, Any]) -> list[WebhookItem]: ...
 
     async def send_text(
         self, *, channel_external_id: str, token: str, message: OutboundText
     ) -> SendResult: ...
+
+    async def fetch_media(
+        self, *, token: str, url: str | None, media_id: str | None, max_bytes: int
+    ) -> FetchedMedia: ...
 
     async def fetch_profile(
         self, *, token: str, contact_external_id: str
@@ -60,45 +70,6 @@ class MessengerAdapter:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
 
-    def parse_webhook(self, payload: dict[str, Any]) -> list[WebhookItem]:
-        items: list[WebhookItem] = []
-        for entry in _dicts(payload.get("entry")):
-            page_id = _str_or_none(entry.get("id"))
-            for event in _dicts(entry.get("messaging")):
-                items.append(self._parse_event(page_id, event))
-            items.extend(IgnoredEvent(page_id, "standby") for _ in _dicts(entry.get("standby")))
-            for change in _dicts(entry.get("changes")):
-                items.append(IgnoredEvent(page_id, f"change:{change.get('field')}"))
-        return items
-
-    def _parse_event(self, page_id: str | None, event: dict[str, Any]) -> WebhookItem:
-        message = event.get("message")
-        if not isinstance(message, dict):
-            kinds = [k for k in event if k not in ("sender", "recipient", "timestamp")]
-            return IgnoredEvent(page_id, kinds[0] if kinds else "unknown")
-        if message.get("is_echo"):
-            return IgnoredEvent(page_id, "echo")
-        sender = _str_or_none((event.get("sender") or {}).get("id"))
-        mid = _str_or_none(message.get("mid"))
-        if page_id is None or sender is None or mid is None:
-            return IgnoredEvent(page_id, "message_without_ids")
-        text = message.get("text") if isinstance(message.get("text"), str) else None
-        attachments = _dicts(message.get("attachments"))
-        kind = (
-            "text"
-            if text is not None
-            else (str(attachments[0].get("type")) if attachments else "unsupported")
-        )
-        return InboundMessage(
-            channel_external_id=page_id,
-            contact_external_id=sender,
-            external_id=mid,
-            sent_at=from_millis(event.get("timestamp")),
-            type=kind,
-            text=text,
-            content=message,
-        )
-
     async def send_text(
         self, *, channel_external_id: str, token: str, message: OutboundText
     ) -> SendResult:
@@ -107,12 +78,23 @@ class MessengerAdapter:
             "messaging_type": message.messaging_type,
             "message": {"text": message.text},
         }
+        if message.reference:
+            body["message"]["metadata"] = message.reference
         if message.tag:
             body["tag"] = message.tag
         answer = await self.graph.request(
             "POST", f"{channel_external_id}/messages", token=token, json=body
         )
         return SendResult(external_id=str(answer.get("message_id", "")))
+
+    async def fetch_media(
+        self, *, token: str, url: str | None, media_id: str | None, max_bytes: int
+    ) -> FetchedMedia:
+        """Messenger attachments are CDN URLs that need no token (and expire: fetch soon)."""
+        if not url:
+            raise GraphError(None, 100, None, "The attachment has no URL")
+        body, mime_type = await self.graph.download(url, token=None, max_bytes=max_bytes)
+        return FetchedMedia(body, mime_type, None)
 
     async def fetch_profile(self, *, token: str, contact_external_id: str) -> ContactProfile:
         answer = await self.graph.request(
@@ -144,49 +126,6 @@ class WhatsAppAdapter:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
 
-    def parse_webhook(self, payload: dict[str, Any]) -> list[WebhookItem]:
-        items: list[WebhookItem] = []
-        for entry in _dicts(payload.get("entry")):
-            for change in _dicts(entry.get("changes")):
-                value = change["value"] if isinstance(change.get("value"), dict) else {}
-                if change.get("field") != "messages":
-                    items.append(
-                        IgnoredEvent(_str_or_none(entry.get("id")), f"change:{change.get('field')}")
-                    )
-                    continue
-                items.extend(self._parse_messages(value))
-        return items
-
-    def _parse_messages(self, value: dict[str, Any]) -> list[WebhookItem]:
-        number_id = _str_or_none((value.get("metadata") or {}).get("phone_number_id"))
-        names = {
-            str(c.get("wa_id")): (c.get("profile") or {}).get("name")
-            for c in _dicts(value.get("contacts"))
-        }
-        items: list[WebhookItem] = [
-            IgnoredEvent(number_id, "status") for _ in _dicts(value.get("statuses"))
-        ]
-        for message in _dicts(value.get("messages")):
-            sender, wamid = _str_or_none(message.get("from")), _str_or_none(message.get("id"))
-            if number_id is None or sender is None or wamid is None:
-                items.append(IgnoredEvent(number_id, "message_without_ids"))
-                continue
-            kind = str(message.get("type") or "unsupported")
-            text = (message.get("text") or {}).get("body") if kind == "text" else None
-            items.append(
-                InboundMessage(
-                    channel_external_id=number_id,
-                    contact_external_id=sender,
-                    external_id=wamid,
-                    sent_at=from_seconds(message.get("timestamp")),
-                    type=kind,
-                    text=text if isinstance(text, str) else None,
-                    content=message,
-                    contact_name=names.get(sender),
-                )
-            )
-        return items
-
     async def send_text(
         self, *, channel_external_id: str, token: str, message: OutboundText
     ) -> SendResult:
@@ -197,11 +136,25 @@ class WhatsAppAdapter:
             "type": "text",
             "text": {"body": message.text, "preview_url": False},
         }
+        if message.reference:
+            body["biz_opaque_callback_data"] = message.reference
         answer = await self.graph.request(
             "POST", f"{channel_external_id}/messages", token=token, json=body
         )
         sent = _dicts(answer.get("messages"))
         return SendResult(external_id=str(sent[0].get("id", "")) if sent else "")
+
+    async def fetch_media(
+        self, *, token: str, url: str | None, media_id: str | None, max_bytes: int
+    ) -> FetchedMedia:
+        """Media id → short-lived URL → download with the same token (meta-platform.md §5.3)."""
+        if not media_id:
+            raise GraphError(None, 100, None, "The attachment has no media id")
+        info = await self.graph.request("GET", media_id, token=token)
+        body, mime_type = await self.graph.download(
+            str(info.get("url") or ""), token=token, max_bytes=max_bytes
+        )
+        return FetchedMedia(body, info.get("mime_type") or mime_type, info.get("sha256"))
 
     async def fetch_profile(self, *, token: str, contact_external_id: str) -> ContactProfile | None:
         return None  # WhatsApp has no profile API; names arrive with each message

@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import events
-from api.channels.events import InboundMessage
 from api.channels.schemas import channel_out
 from api.crypto import SecretBox
-from api.inbox.ingest import HistoricMessage, HistoryRecorder
+from api.inbox.ingest import ContactInfo, HistoricMessage, HistoryRecorder
 from api.meta.errors import ErrorAction, GraphError
 from api.models import Channel, ChannelKind, ChannelStatus
 from api.vault import open_token
@@ -27,7 +26,7 @@ MAX_CONVERSATIONS = 50
 
 @dataclass(frozen=True, slots=True)
 class Thread:
-    contact: InboundMessage  # carries the customer's id and name
+    contact: ContactInfo
     messages: list[HistoricMessage]
 
 
@@ -53,15 +52,7 @@ def parse_thread(
         for m in messages
         if m.get("id")
     ]
-    contact = InboundMessage(
-        channel_external_id=page_id,
-        contact_external_id=str(customer["id"]),
-        external_id="",
-        sent_at=datetime.now(UTC),
-        type="history",
-        text=None,
-        contact_name=customer.get("name"),
-    )
+    contact = ContactInfo(str(customer["id"]), name=customer.get("name"))
     return Thread(contact, parsed)
 
 

@@ -1,14 +1,18 @@
-"""Turning a customer's message into contact, conversation and message rows.
+"""Recording what arrives from Meta: customers' messages, the business's echoes, reactions
+and imported history, as contact, conversation, message and attachment rows.
 
 Idempotent by construction: contacts and conversations are upserted on their natural
-keys, and a message lands once per (channel, provider id). Concurrent workers handling
-the same customer never collide.
+keys, and a message lands once per (channel, provider id); concurrent workers handling
+the same customer never collide. Events are emitted after the commit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import case, func, literal, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -17,9 +21,12 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import Label
 
 from api import events, jobs
-from api.channels.events import InboundMessage
-from api.inbox.schemas import conversation_out, message_out
+from api.channels.events import InboundMessage, MediaRef, OutboundEcho, Reaction
+from api.inbox.schemas import conversation_out
+from api.inbox.statuses import StatusApplier, apply_to_message
+from api.inbox.views import emit_message, message_payload
 from api.models import (
+    Attachment,
     Channel,
     Contact,
     Conversation,
@@ -31,6 +38,18 @@ from api.models import (
 
 PREVIEW_LENGTH = 280
 FETCH_PROFILE_JOB = "contacts.fetch_profile"
+FETCH_MEDIA_JOB = "media.fetch"
+
+MEDIA_LABELS = {
+    "image": "📷 Photo",
+    "video": "🎬 Video",
+    "audio": "🎤 Audio",
+    "file": "📄 File",
+    "sticker": "Sticker",
+    "location": "📍 Location",
+    "contacts": "👤 Contact",
+    "order": "🛒 Order",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,41 +58,163 @@ class Recorded:
     conversation: Conversation
 
 
-def preview_of(item: InboundMessage) -> str:
-    return (item.text or f"[{item.type}]")[:PREVIEW_LENGTH]
+@dataclass(frozen=True, slots=True)
+class ContactInfo:
+    external_id: str
+    name: str | None = None
+    username: str | None = None
+    business_user_id: str | None = None
+
+
+def preview_of(kind: str, text: str | None) -> str:
+    return (text or MEDIA_LABELS.get(kind) or f"[{kind}]")[:PREVIEW_LENGTH]
+
+
+def inbound_content(item: InboundMessage) -> dict[str, Any]:
+    content = dict(item.content)
+    if item.referral:
+        content["referral"] = item.referral
+    if item.standby:
+        content["standby"] = True
+    return content
 
 
 class InboundRecorder:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    # --- customers' messages -----------------------------------------------------
+
     async def record(self, channel: Channel, item: InboundMessage) -> Recorded | None:
         """Store one inbound message; None when it was already stored."""
-        contact_id, contact_is_new = await self._contact(channel, item)
+        info = ContactInfo(
+            item.contact_external_id, item.contact_name, item.username, item.business_user_id
+        )
+        contact_id, contact_is_new = await self._contact(channel, info)
         conversation_id = await self._conversation(channel, contact_id, item.sent_at)
-        message = await self._insert_message(channel, conversation_id, item)
+        message = await self._insert(
+            channel,
+            conversation_id,
+            direction=MessageDirection.INBOUND,
+            status=MessageStatus.RECEIVED,
+            external_id=item.external_id,
+            at=item.sent_at,
+            kind=item.type,
+            text=item.text,
+            content=inbound_content(item),
+            reply_to=item.reply_to_external_id,
+        )
         if message is None:
             return None
-        conversation = await self._bump_conversation(conversation_id, item)
+        await self._attach(message, item.media)
+        conversation = await self._bump(
+            conversation_id, item.type, item.text, item.sent_at, inbound=True
+        )
         channel.last_event_at = datetime.now(UTC)
         if contact_is_new and item.contact_name is None:
             jobs.enqueue_job(
                 self.session, FETCH_PROFILE_JOB, str(contact_id), job_id=f"profile:{contact_id}"
             )
-        self._emit(channel, message, conversation)
+        await self._emit(channel, message, conversation)
         return Recorded(message, conversation)
 
-    async def _contact(self, channel: Channel, item: InboundMessage) -> tuple[object, bool]:
-        external_id = item.contact_external_id
-        statement = insert(Contact).values(
-            tenant_id=channel.tenant_id,
-            channel_id=channel.id,
-            external_id=external_id,
-            name=item.contact_name,
+    # --- the business's own messages seen as echoes ------------------------------
+
+    async def record_echo(self, channel: Channel, echo: OutboundEcho, our_app_id: str) -> str:
+        """Match an echo to the message we sent, or record one written elsewhere."""
+        ours = await self._our_message(channel, echo) if echo.app_id == our_app_id else None
+        if ours is not None:
+            return await self._confirm_ours(ours, echo)
+        contact_id, _ = await self._contact(channel, ContactInfo(echo.contact_external_id))
+        conversation_id = await self._conversation(channel, contact_id, echo.sent_at)
+        message = await self._insert(
+            channel,
+            conversation_id,
+            direction=MessageDirection.OUTBOUND,
+            status=MessageStatus.SENT,
+            external_id=echo.external_id,
+            at=echo.sent_at,
+            kind=echo.type,
+            text=echo.text,
+            content=dict(echo.content),
+            written_elsewhere=echo.app_id != our_app_id,
         )
-        if item.contact_name:  # the channel told us the name: keep it current
+        if message is None:
+            return "duplicate echo"
+        await self._attach(message, echo.media)
+        conversation = await self._bump(
+            conversation_id, echo.type, echo.text, echo.sent_at, inbound=False
+        )
+        await StatusApplier(self.session).apply_pending(message)
+        await self._emit(channel, message, conversation)
+        return "echo written elsewhere" if message.written_elsewhere else "echo recorded"
+
+    async def _our_message(self, channel: Channel, echo: OutboundEcho) -> Message | None:
+        clauses = [Message.external_id == echo.external_id]
+        if echo.metadata:
+            with contextlib.suppress(ValueError):  # not ours if it is not our message id
+                clauses.append(Message.id == uuid.UUID(echo.metadata))
+        for clause in clauses:
+            statement = (
+                select(Message).where(Message.channel_id == channel.id, clause).with_for_update()
+            )
+            found = (await self.session.execute(statement)).scalar_one_or_none()
+            if found is not None:
+                return found
+        return None
+
+    async def _confirm_ours(self, message: Message, echo: OutboundEcho) -> str:
+        """Our send echoed back: it is on Meta's side. The echo may beat the send job."""
+        changed = False
+        if message.external_id is None:
+            message.external_id = echo.external_id
+            changed = True
+        changed |= apply_to_message(message, MessageStatus.SENT, echo.sent_at)
+        if message.sent_at is None:
+            message.sent_at = echo.sent_at
+        changed |= await StatusApplier(self.session).apply_pending(message)
+        if changed:
+            await emit_message(self.session, message)
+        return "echo matched"
+
+    # --- reactions ---------------------------------------------------------------
+
+    async def react(self, channel: Channel, reaction: Reaction) -> str:
+        statement = select(Message).where(
+            Message.channel_id == channel.id, Message.external_id == reaction.target_external_id
+        )
+        message = (await self.session.execute(statement.with_for_update())).scalar_one_or_none()
+        if message is None:
+            return "reaction to an unknown message"
+        side = "business" if reaction.by_business else "contact"
+        kept = [r for r in message.reactions or [] if r.get("by") != side]
+        if reaction.emoji:
+            kept.append({"emoji": reaction.emoji, "by": side, "at": reaction.at.isoformat()})
+        message.reactions = kept
+        await emit_message(self.session, message)
+        return "reaction" if reaction.emoji else "reaction removed"
+
+    # --- shared pieces -----------------------------------------------------------
+
+    async def _contact(self, channel: Channel, info: ContactInfo) -> tuple[uuid.UUID, bool]:
+        values: dict[str, Any] = {
+            "tenant_id": channel.tenant_id,
+            "channel_id": channel.id,
+            "external_id": info.external_id,
+        }
+        updates = {
+            key: value
+            for key, value in (
+                ("name", info.name),
+                ("username", info.username),
+                ("business_user_id", info.business_user_id),
+            )
+            if value
+        }
+        statement = insert(Contact).values(**values, **updates)
+        if updates:  # the channel told us who this is: keep it current
             statement = statement.on_conflict_do_update(
-                index_elements=["channel_id", "external_id"], set_={"name": item.contact_name}
+                index_elements=["channel_id", "external_id"], set_=updates
             )
         else:
             statement = statement.on_conflict_do_nothing(
@@ -84,19 +225,16 @@ class InboundRecorder:
         row = (await self.session.execute(statement.returning(Contact.id, is_new))).one_or_none()
         if row is not None:
             return row[0], bool(row[1])
-        return await self._existing_contact(channel, external_id), False
-
-    async def _existing_contact(self, channel: Channel, external_id: str) -> object:
         existing = await self.session.execute(
             select(Contact.id).where(
-                Contact.channel_id == channel.id, Contact.external_id == external_id
+                Contact.channel_id == channel.id, Contact.external_id == info.external_id
             )
         )
-        return existing.scalar_one()
+        return existing.scalar_one(), False
 
     async def _conversation(
-        self, channel: Channel, contact_id: object, first_at: datetime
-    ) -> object:
+        self, channel: Channel, contact_id: uuid.UUID, first_at: datetime
+    ) -> uuid.UUID:
         await self.session.execute(
             insert(Conversation)
             .values(
@@ -114,8 +252,20 @@ class InboundRecorder:
         )
         return found.scalar_one()
 
-    async def _insert_message(
-        self, channel: Channel, conversation_id: object, item: InboundMessage
+    async def _insert(
+        self,
+        channel: Channel,
+        conversation_id: uuid.UUID,
+        *,
+        direction: MessageDirection,
+        status: MessageStatus,
+        external_id: str,
+        at: datetime,
+        kind: str,
+        text: str | None,
+        content: dict[str, Any],
+        reply_to: str | None = None,
+        written_elsewhere: bool = False,
     ) -> Message | None:
         inserted = await self.session.execute(
             insert(Message)
@@ -123,49 +273,87 @@ class InboundRecorder:
                 tenant_id=channel.tenant_id,
                 conversation_id=conversation_id,
                 channel_id=channel.id,
-                direction=MessageDirection.INBOUND,
-                type=item.type,
-                text=item.text,
-                content=item.content,
-                external_id=item.external_id,
-                status=MessageStatus.RECEIVED,
-                provider_timestamp=item.sent_at,
-                sort_at=item.sent_at,
+                direction=direction,
+                type=kind[:32],
+                text=text,
+                content=content,
+                external_id=external_id,
+                status=status,
+                provider_timestamp=at,
+                sort_at=at,
+                sent_at=at if direction is MessageDirection.OUTBOUND else None,
+                reply_to_external_id=reply_to,
+                written_elsewhere=written_elsewhere,
             )
             .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
             .returning(Message)
         )
         return inserted.scalar_one_or_none()
 
-    async def _bump_conversation(
-        self, conversation_id: object, item: InboundMessage
+    async def _attach(self, message: Message, media: tuple[MediaRef, ...]) -> None:
+        """Attachments start `pending`; each is fetched into storage by its own job."""
+        for position, ref in enumerate(media):
+            attachment = Attachment(
+                id=uuid.uuid4(),
+                tenant_id=message.tenant_id,
+                message_id=message.id,
+                kind=ref.kind,
+                mime_type=ref.mime_type,
+                filename=ref.filename,
+                sha256=ref.sha256,
+                source_url=ref.url,
+                source_media_id=ref.media_id,
+                position=position,
+            )
+            self.session.add(attachment)
+            jobs.enqueue_job(
+                self.session, FETCH_MEDIA_JOB, str(attachment.id), job_id=f"media:{attachment.id}"
+            )
+        if media:
+            await self.session.flush()
+
+    async def _bump(
+        self,
+        conversation_id: uuid.UUID,
+        kind: str,
+        text: str | None,
+        at: datetime,
+        *,
+        inbound: bool,
     ) -> Conversation:
-        """Atomically: newer activity wins, unread grows, a new message reopens the thread."""
-        is_newest = Conversation.last_message_at <= item.sent_at
-        reopen = Conversation.status.in_([ConversationStatus.RESOLVED, ConversationStatus.SNOOZED])
-        await self.session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(
-                unread_count=Conversation.unread_count + 1,
-                last_message_at=func.greatest(Conversation.last_message_at, item.sent_at),
-                last_inbound_at=func.greatest(
-                    func.coalesce(Conversation.last_inbound_at, item.sent_at), item.sent_at
+        """Atomically: newer activity wins; a customer message counts as unread, moves the
+        messaging window and reopens a resolved or snoozed thread."""
+        is_newest = Conversation.last_message_at <= at
+        values: dict[str, Any] = {
+            "last_message_at": func.greatest(Conversation.last_message_at, at),
+            "last_message_preview": case(
+                (is_newest, preview_of(kind, text)), else_=Conversation.last_message_preview
+            ),
+        }
+        if inbound:
+            reopen = Conversation.status.in_(
+                [ConversationStatus.RESOLVED, ConversationStatus.SNOOZED]
+            )
+            values |= {
+                "unread_count": Conversation.unread_count + 1,
+                "last_inbound_at": func.greatest(
+                    func.coalesce(Conversation.last_inbound_at, at), at
                 ),
-                last_message_preview=case(
-                    (is_newest, preview_of(item)), else_=Conversation.last_message_preview
-                ),
-                status=case(
+                "status": case(
                     (reopen, literal(ConversationStatus.OPEN, Conversation.status.type)),
                     else_=Conversation.status,
                 ),
-                snoozed_until=case((reopen, None), else_=Conversation.snoozed_until),
-            )
+                "snoozed_until": case((reopen, None), else_=Conversation.snoozed_until),
+            }
+        await self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         return await self._load(conversation_id)
 
-    async def _load(self, conversation_id: object) -> Conversation:
+    async def _load(self, conversation_id: uuid.UUID) -> Conversation:
         result = await self.session.execute(
             select(Conversation)
             .options(joinedload(Conversation.contact), joinedload(Conversation.channel))
@@ -174,20 +362,22 @@ class InboundRecorder:
         )
         return result.scalar_one()
 
-    def _emit(self, channel: Channel, message: Message, conversation: Conversation) -> None:
-        now = datetime.now(UTC)
+    async def _emit(self, channel: Channel, message: Message, conversation: Conversation) -> None:
         events.emit(
             self.session,
             channel.tenant_id,
             "message:new",
-            {"message": message_out(message).model_dump(mode="json")},
+            await message_payload(self.session, message),
         )
-        events.emit(
-            self.session,
-            channel.tenant_id,
-            "conversation:updated",
-            {"conversation": conversation_out(conversation, now).model_dump(mode="json")},
-        )
+        self.emit_conversation(conversation)
+
+    def emit_conversation(self, conversation: Conversation) -> None:
+        payload = {
+            "conversation": conversation_out(conversation, datetime.now(UTC)).model_dump(
+                mode="json"
+            )
+        }
+        events.emit(self.session, conversation.tenant_id, "conversation:updated", payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,71 +393,47 @@ class HistoryRecorder(InboundRecorder):
     conversation instead of one per message."""
 
     async def import_thread(
-        self, channel: Channel, contact: InboundMessage, messages: list[HistoricMessage]
+        self, channel: Channel, contact: ContactInfo, messages: list[HistoricMessage]
     ) -> int:
         """Store a thread's messages (duplicates skipped). Returns how many were new."""
         if not messages:
             return 0
         contact_id, _ = await self._contact(channel, contact)
-        first = min(m.sent_at for m in messages)
-        conversation_id = await self._conversation(channel, contact_id, first)
+        conversation_id = await self._conversation(
+            channel, contact_id, min(m.sent_at for m in messages)
+        )
         new = 0
         for item in sorted(messages, key=lambda m: m.sent_at):
-            new += await self._insert_historic(channel, conversation_id, item)
-        await self._catch_up(conversation_id, messages)
-        conversation = await self._load(conversation_id)
-        events.emit(
-            self.session,
-            channel.tenant_id,
-            "conversation:updated",
-            {
-                "conversation": conversation_out(conversation, datetime.now(UTC)).model_dump(
-                    mode="json"
-                )
-            },
-        )
-        return new
-
-    async def _insert_historic(
-        self, channel: Channel, conversation_id: object, item: HistoricMessage
-    ) -> int:
-        inserted = await self.session.execute(
-            insert(Message)
-            .values(
-                tenant_id=channel.tenant_id,
-                conversation_id=conversation_id,
-                channel_id=channel.id,
+            stored = await self._insert(
+                channel,
+                conversation_id,
                 direction=MessageDirection.OUTBOUND if item.outbound else MessageDirection.INBOUND,
-                type="text" if item.text is not None else "unsupported",
+                status=MessageStatus.SENT if item.outbound else MessageStatus.RECEIVED,
+                external_id=item.external_id,
+                at=item.sent_at,
+                kind="text" if item.text is not None else "unsupported",
                 text=item.text,
                 content={"imported": True},
-                external_id=item.external_id,
-                status=MessageStatus.SENT if item.outbound else MessageStatus.RECEIVED,
-                provider_timestamp=item.sent_at,
-                sort_at=item.sent_at,
-                sent_at=item.sent_at if item.outbound else None,
             )
-            .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
-            .returning(Message.id)
-        )
-        return 1 if inserted.scalar_one_or_none() is not None else 0
+            new += stored is not None
+        await self._catch_up(conversation_id, messages)
+        self.emit_conversation(await self._load(conversation_id))
+        return new
 
-    async def _catch_up(self, conversation_id: object, messages: list[HistoricMessage]) -> None:
+    async def _catch_up(self, conversation_id: uuid.UUID, messages: list[HistoricMessage]) -> None:
         latest = max(messages, key=lambda m: m.sent_at)
         inbound = [m.sent_at for m in messages if not m.outbound]
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "last_message_at": func.greatest(Conversation.last_message_at, latest.sent_at),
             "last_message_preview": case(
-                (
-                    Conversation.last_message_at <= latest.sent_at,
-                    (latest.text or "[attachment]")[:PREVIEW_LENGTH],
-                ),
+                (Conversation.last_message_at <= latest.sent_at, preview_of("text", latest.text)),
                 else_=Conversation.last_message_preview,
             ),
         }
         if inbound:
+            newest = max(inbound)
             values["last_inbound_at"] = func.greatest(
-                func.coalesce(Conversation.last_inbound_at, max(inbound)), max(inbound)
+                func.coalesce(Conversation.last_inbound_at, newest), newest
             )
         await self.session.execute(
             update(Conversation)

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Header, Query, status
 
 from api.auth.deps import CurrentScope
 from api.deps import SessionDep
+from api.inbox.attachments import AttachmentService, AttachmentUrl
 from api.inbox.schemas import ConversationOut, MessageOut, SendMessageRequest
 from api.inbox.service import InboxService
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.storage import get_storage
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 
@@ -76,3 +78,11 @@ async def mark_read(
     conversation_id: uuid.UUID, scope: CurrentScope, session: SessionDep
 ) -> ConversationOut:
     return await InboxService(session, scope).mark_read(conversation_id)
+
+
+@router.get("/attachments/{attachment_id}/url")
+async def attachment_url(
+    attachment_id: uuid.UUID, scope: CurrentScope, session: SessionDep
+) -> AttachmentUrl:
+    """A short-lived presigned URL for one of this tenant's stored files."""
+    return await AttachmentService(session, scope, get_storage()).presigned_url(attachment_id)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.channels.schemas import ChannelSummary
 from api.inbox.policy import WindowState
-from api.models import ConversationStatus, MessageDirection, MessageStatus
+from api.models import AttachmentState, ConversationStatus, MessageDirection, MessageStatus
 
 MAX_TEXT_LENGTH = 2000  # Messenger's text limit; WhatsApp allows 4096
 
@@ -48,6 +48,36 @@ class MessageError(BaseModel):
     reason: str
 
 
+class AttachmentOut(BaseModel):
+    """A file on a message. Its bytes come from `GET /api/inbox/attachments/{id}/url`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    mime_type: str | None
+    size: int | None
+    filename: str | None
+    state: AttachmentState
+    error: str | None
+
+
+class ReactionOut(BaseModel):
+    emoji: str
+    by: Literal["contact", "business"]
+    at: datetime
+
+
+class ReplyRef(BaseModel):
+    """The message a reply quotes; `id` is null when Parley never saw the original."""
+
+    id: uuid.UUID | None
+    external_id: str
+    text: str | None
+    type: str | None
+    direction: MessageDirection | None
+
+
 class MessageOut(BaseModel):
     id: uuid.UUID
     conversation_id: uuid.UUID
@@ -58,7 +88,10 @@ class MessageOut(BaseModel):
     status: MessageStatus
     external_id: str | None
     error: MessageError | None
-    attachments: list[dict[str, Any]] = Field(default_factory=list)
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+    reactions: list[ReactionOut] = Field(default_factory=list)
+    reply_to: ReplyRef | None = None
+    written_elsewhere: bool = False
     author_user_id: uuid.UUID | None
     created_at: datetime
     sent_at: datetime | None
@@ -98,7 +131,10 @@ def conversation_out(conversation: Any, now: datetime) -> ConversationOut:
     )
 
 
-def message_out(message: Any) -> MessageOut:
+def message_out(
+    message: Any, attachments: list[Any] | None = None, reply_to: ReplyRef | None = None
+) -> MessageOut:
+    """Serialise a message; `api.inbox.views` loads its attachments and quoted message."""
     error = None
     if message.error_code is not None:
         error = MessageError(code=message.error_code, reason=message.error_reason or "")
@@ -112,6 +148,10 @@ def message_out(message: Any) -> MessageOut:
         status=message.status,
         external_id=message.external_id,
         error=error,
+        attachments=[AttachmentOut.model_validate(a) for a in attachments or []],
+        reactions=[ReactionOut.model_validate(r) for r in message.reactions or []],
+        reply_to=reply_to,
+        written_elsewhere=bool(message.written_elsewhere),
         author_user_id=message.author_user_id,
         created_at=message.created_at,
         sent_at=message.sent_at,

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events
 from api.channels.adapters import OutboundText
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
 from api.inbox.policy import decide_free_form
-from api.inbox.schemas import message_out
+from api.inbox.statuses import StatusApplier
+from api.inbox.views import emit_message
 from api.meta.errors import ErrorAction, GraphError
 from api.models import (
     Channel,
@@ -59,7 +59,7 @@ class MessageSender:
         if message.status is not MessageStatus.QUEUED:
             return None
         if channel.status is not ChannelStatus.ACTIVE:
-            self._fail(
+            await self._fail(
                 message, "channel_inactive", f"The channel is {channel.status.value}; reconnect it."
             )
             return None
@@ -67,7 +67,7 @@ class MessageSender:
             channel.kind, conversation.last_inbound_at, datetime.now(UTC), human_written=True
         )
         if not decision.allowed:
-            self._fail(
+            await self._fail(
                 message,
                 decision.reason or "window_closed",
                 decision.detail or "Sending not allowed.",
@@ -76,13 +76,13 @@ class MessageSender:
         try:
             token = open_token(self.box, channel)
         except (DecryptionError, AppError):
-            self._fail(
+            await self._fail(
                 message, "channel_needs_reauth", "The channel's token cannot be used; reconnect it."
             )
             return None
         message.status = MessageStatus.SENDING
         message.attempts += 1
-        self._emit(message)
+        await self._emit(message)
         return SendPlan(
             message_id=message.id,
             channel_kind=channel.kind,
@@ -93,6 +93,7 @@ class MessageSender:
                 text=message.text or "",
                 messaging_type=decision.messaging_type or "RESPONSE",
                 tag=decision.tag,
+                reference=str(message.id),
             ),
         )
 
@@ -101,11 +102,15 @@ class MessageSender:
         if row is None:
             return
         message = row[0]
-        message.external_id = external_id or None
-        message.status = MessageStatus.SENT
-        message.sent_at = datetime.now(UTC)
-        message.error_code = message.error_reason = None
-        self._emit(message)
+        now = datetime.now(UTC)
+        # The echo or a status may have landed first (then this changes nothing backwards).
+        message.external_id = message.external_id or external_id or None
+        if message.status is MessageStatus.SENDING:
+            message.status, message.status_at = MessageStatus.SENT, now
+            message.error_code = message.error_reason = None
+        message.sent_at = message.sent_at or now
+        await StatusApplier(self.session).apply_pending(message)
+        await self._emit(message)
 
     async def record_error(self, message_id: uuid.UUID, error: GraphError) -> bool:
         """Record a failed attempt. True when the caller should retry later."""
@@ -119,20 +124,19 @@ class MessageSender:
         if retry:
             message.status = MessageStatus.QUEUED
             message.error_code, message.error_reason = error.error_code, error.reason
-            self._emit(message)
+            await self._emit(message)
         else:
-            self._fail(message, error.error_code, error.reason)
+            await self._fail(message, error.error_code, error.reason)
         return retry
 
-    def _fail(self, message: Message, code: str, reason: str) -> None:
+    async def _fail(self, message: Message, code: str, reason: str) -> None:
         message.status = MessageStatus.FAILED
         message.error_code = code
         message.error_reason = reason
-        self._emit(message)
+        await self._emit(message)
 
-    def _emit(self, message: Message) -> None:
-        payload = {"message": message_out(message).model_dump(mode="json")}
-        events.emit(self.session, message.tenant_id, "message:updated", payload)
+    async def _emit(self, message: Message) -> None:
+        await emit_message(self.session, message)
 
     async def _load(
         self, message_id: uuid.UUID

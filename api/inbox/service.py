@@ -13,6 +13,7 @@ from api.errors import AppError, Conflict, NotFound
 from api.inbox.policy import decide_free_form
 from api.inbox.repository import ConversationRepository, MessageRepository
 from api.inbox.schemas import ConversationOut, MessageOut, conversation_out, message_out
+from api.inbox.views import messages_out
 from api.models import Conversation, Message, MessageDirection, MessageStatus
 from api.pagination import Page, decode_cursor, encode_cursor
 from api.tenancy import TenantScope
@@ -56,7 +57,9 @@ class InboxService:
         rows = await self.messages.list_page(conversation_id, limit=limit + 1, before=before)
         page = rows[:limit]
         next_cursor = encode_cursor(page[-1].sort_at, page[-1].id) if len(rows) > limit else None
-        return Page(items=[message_out(m) for m in reversed(page)], next_cursor=next_cursor)
+        return Page(
+            items=await messages_out(self.session, list(reversed(page))), next_cursor=next_cursor
+        )
 
     async def send_text(
         self, conversation_id: uuid.UUID, text: str, *, idempotency_key: str | None

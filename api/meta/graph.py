@@ -84,6 +84,35 @@ class GraphClient:
             raise GraphError(response.status_code, None, None, "Meta answered with a non-JSON body")
         return body
 
+    async def download(
+        self, url: str, *, token: str | None, max_bytes: int
+    ) -> tuple[bytes, str | None]:
+        """Fetch a media file (a CDN URL, or WhatsApp's short-lived media URL with the token).
+        Returns the bytes and the Content-Type; `GraphError` on failure or when too large."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            async with self._http.stream(
+                "GET", url, headers=headers, follow_redirects=True
+            ) as response:
+                if response.is_error:
+                    raise GraphError(
+                        response.status_code,
+                        None,
+                        None,
+                        f"Media download answered HTTP {response.status_code}",
+                    )
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise GraphError(413, None, None, f"Media is larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("content-type")
+        except httpx.HTTPError as exc:
+            raise GraphError(
+                None, None, None, f"Could not download media: {type(exc).__name__}"
+            ) from exc
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -1,9 +1,11 @@
 """All tables, imported here so Alembic and the mappers see every one."""
 
+from api.models.attachment import Attachment, AttachmentState
 from api.models.base import Base
 from api.models.channel import Channel, ChannelKind, ChannelStatus
 from api.models.contact import Contact
 from api.models.conversation import Conversation, ConversationStatus
+from api.models.delivery import MessageTemplate, PendingStatus, WebhookEventRoute
 from api.models.message import Message, MessageDirection, MessageStatus
 from api.models.meta_account import (
     DataDeletionRequest,
@@ -18,6 +20,8 @@ from api.models.user import RefreshToken, Role, User
 from api.models.webhook_event import WebhookEvent, WebhookEventStatus
 
 __all__ = [
+    "Attachment",
+    "AttachmentState",
     "Base",
     "Channel",
     "ChannelKind",
@@ -30,14 +34,17 @@ __all__ = [
     "Message",
     "MessageDirection",
     "MessageStatus",
+    "MessageTemplate",
     "MetaAccount",
     "MetaAccountStatus",
     "OAuthState",
+    "PendingStatus",
     "RefreshToken",
     "Role",
     "Tenant",
     "User",
     "WebhookEvent",
+    "WebhookEventRoute",
     "WebhookEventStatus",
     "WhatsAppBusinessAccount",
 ]

@@ -64,3 +64,6 @@ class Channel(IdMixin, TenantMixin, TimestampMixin, Base):
     history_imported: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     history_total: Mapped[int | None]
     history_error: Mapped[str | None] = mapped_column(String(500))
+    # WhatsApp number health from Meta (phone_number_quality_update / discovery).
+    quality_rating: Mapped[str | None] = mapped_column(String(16))
+    messaging_limit: Mapped[str | None] = mapped_column(String(32))

@@ -64,3 +64,16 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
     sort_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    # The message this one quotes (Messenger reply_to.mid / WhatsApp context.id).
+    reply_to_external_id: Mapped[str | None] = mapped_column(String(255))
+    # [{emoji, by: contact|business, at}]: at most one reaction per side, as on Meta.
+    reactions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=sql_text("'[]'::jsonb")
+    )
+    # Sent by the business from another tool (Meta Business Suite, another app).
+    written_elsewhere: Mapped[bool] = mapped_column(default=False, server_default=sql_text("false"))
+    status_at: Mapped[datetime | None]
+    # Delivery details from the provider: pricing, conversation, callback data.
+    status_details: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=sql_text("'{}'::jsonb")
+    )

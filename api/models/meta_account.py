@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +70,11 @@ class WhatsAppBusinessAccount(IdMixin, TenantMixin, TimestampMixin, Base):
     business_id: Mapped[str | None] = mapped_column(String(64))
     waba_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
+    # Latest account_update from Meta (restriction, violation, offboarding...).
+    account_status: Mapped[str | None] = mapped_column(String(64))
+    account_event: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
 
 
 class DataDeletionStatus(StrEnum):

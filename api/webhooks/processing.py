@@ -1,8 +1,11 @@
-"""Processing one stored delivery: parse, route to the owning tenant, record.
+"""Processing one stored delivery: parse, route each event to the tenant that owns its
+channel, and apply it (DESIGN invariant 3).
 
 Runs in a worker inside one unit of work, so a failure leaves nothing half-written and the
-retry starts clean. A malformed body is kept and marked `dead`; an unknown object or event
-kind is counted in the event's `result`; a page nobody owns is recorded, never a crash.
+retry starts clean. Routes are recorded first, in their own commit, so even a failing
+event shows up for the right tenant's admins. A malformed body is kept and marked `dead`;
+an unknown object or event kind is counted in the event's `result`; a channel nobody
+owns is recorded, never a crash.
 """
 
 from __future__ import annotations
@@ -14,72 +17,134 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels.adapters import (
-    WEBHOOK_OBJECTS,
-    ChannelAdapter,
+from api.channels.events import (
+    ChannelUpdate,
     IgnoredEvent,
     InboundMessage,
-    get_adapter,
+    OutboundEcho,
+    Reaction,
+    StatusUpdate,
+    WebhookItem,
 )
+from api.channels.parsing import parse_messenger, parse_whatsapp
 from api.channels.repository import ChannelRouting
+from api.channels.updates import ChannelUpdates
 from api.inbox.ingest import InboundRecorder
-from api.meta.graph import GraphClient
-from api.models import ChannelKind, WebhookEvent, WebhookEventStatus
+from api.inbox.statuses import StatusApplier
+from api.inbox.views import emit_message
+from api.models import Channel, ChannelKind, WebhookEvent, WebhookEventRoute, WebhookEventStatus
 
 MAX_ATTEMPTS = 8
 
+PARSERS = {
+    "page": (ChannelKind.MESSENGER, parse_messenger),
+    "whatsapp_business_account": (ChannelKind.WHATSAPP, parse_whatsapp),
+}
+
+
+def parse_body(body: bytes) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def parse_items(payload: dict[str, Any]) -> tuple[ChannelKind, list[WebhookItem]] | None:
+    parser = PARSERS.get(str(payload.get("object")))
+    if parser is None:
+        return None
+    kind, parse = parser
+    return kind, parse(payload)
+
 
 class WebhookProcessor:
-    def __init__(self, session: AsyncSession, graph: GraphClient) -> None:
+    def __init__(self, session: AsyncSession, app_id: str) -> None:
         self.session = session
-        self.adapters: dict[str, ChannelAdapter] = {
-            obj: get_adapter(kind, graph) for obj, kind in WEBHOOK_OBJECTS.items()
-        }
+        self.app_id = app_id
         self.routing = ChannelRouting(session)
         self.recorder = InboundRecorder(session)
+        self.statuses = StatusApplier(session)
+        self.updates = ChannelUpdates(session)
+        self._channels: dict[str, Channel | None] = {}
+
+    async def route(self, event_id: uuid.UUID) -> int:
+        """Record which tenants' channels the delivery concerns (idempotent)."""
+        event = await self.session.get(WebhookEvent, event_id)
+        payload = parse_body(event.raw_body) if event is not None else None
+        parsed = parse_items(payload) if payload is not None else None
+        if event is None or parsed is None:
+            return 0
+        kind, items = parsed
+        channels = {
+            c.id: c for item in items if (c := await self._channel(kind, _channel_id(item)))
+        }
+        for channel in channels.values():
+            await self.session.execute(
+                insert(WebhookEventRoute)
+                .values(event_id=event.id, channel_id=channel.id, tenant_id=channel.tenant_id)
+                .on_conflict_do_nothing()
+            )
+        return len(channels)
 
     async def process(self, event_id: uuid.UUID) -> WebhookEvent | None:
         """Process the event unless it is already done. Returns the event, or None if absent."""
         event = await self._lock(event_id)
         if event is None or event.status in (WebhookEventStatus.PROCESSED, WebhookEventStatus.DEAD):
             return event
-        payload = _parse(event.raw_body)
+        payload = parse_body(event.raw_body)
         if payload is None:
             self._finish(
                 event, WebhookEventStatus.DEAD, error="malformed payload: not a JSON object"
             )
             return event
-        adapter = self.adapters.get(str(payload.get("object")))
-        if adapter is None:
+        parsed = parse_items(payload)
+        if parsed is None:
             self._finish(
                 event,
                 WebhookEventStatus.PROCESSED,
-                result=f"ignored object {payload.get('object')!r}",
+                result=f"ignored object {str(payload.get('object'))[:64]!r}",
             )
             return event
-        summary = await self._apply(adapter, payload)
+        kind, items = parsed
+        summary: Counter[str] = Counter()
+        for item in items:
+            summary[await self._apply(kind, item)] += 1
         self._finish(event, WebhookEventStatus.PROCESSED, result=_describe(summary))
         return event
 
-    async def _apply(self, adapter: ChannelAdapter, payload: dict[str, Any]) -> Counter[str]:
-        summary: Counter[str] = Counter()
-        for item in adapter.parse_webhook(payload):
-            if isinstance(item, IgnoredEvent):
-                summary[f"ignored {item.kind}"] += 1
-                continue
-            summary[await self._record(adapter.kind, item)] += 1
-        return summary
-
-    async def _record(self, kind: ChannelKind, item: InboundMessage) -> str:
-        channel = await self.routing.find(kind, item.channel_external_id)
+    async def _apply(self, kind: ChannelKind, item: WebhookItem) -> str:
+        if isinstance(item, IgnoredEvent):
+            return f"ignored {item.kind}"
+        external_id = _channel_id(item)
+        channel = await self._channel(kind, external_id)
+        if isinstance(item, ChannelUpdate):
+            return await self.updates.apply(item, [channel] if channel else [])
         if channel is None:
-            return (
-                f"unrouted: {kind.value} {item.channel_external_id} is not connected to any tenant"
-            )
-        recorded = await self.recorder.record(channel, item)
-        return "message" if recorded else "duplicate message"
+            return f"unrouted: {kind.value} {external_id} is not connected to any tenant"
+        if isinstance(item, InboundMessage):
+            return "message" if await self.recorder.record(channel, item) else "duplicate message"
+        if isinstance(item, OutboundEcho):
+            return await self.recorder.record_echo(channel, item, self.app_id)
+        if isinstance(item, Reaction):
+            return await self.recorder.react(channel, item)
+        return await self._status(channel, item)
+
+    async def _status(self, channel: Channel, update: StatusUpdate) -> str:
+        changed = await self.statuses.apply(channel, update)
+        for message in changed:
+            await emit_message(self.session, message)
+        return f"status {update.status}" if changed else f"status {update.status} (no change)"
+
+    async def _channel(self, kind: ChannelKind, external_id: str | None) -> Channel | None:
+        if external_id is None:
+            return None
+        if external_id not in self._channels:
+            self._channels[external_id] = await self.routing.find(kind, external_id)
+        return self._channels[external_id]
 
     async def _lock(self, event_id: uuid.UUID) -> WebhookEvent | None:
         result = await self.session.execute(
@@ -97,9 +162,13 @@ class WebhookProcessor:
     ) -> None:
         event.status = status
         event.attempts += 1
-        event.result = result
+        event.result = result[:4000] if result else result
         event.last_error = error
         event.processed_at = datetime.now(UTC)
+
+
+def _channel_id(item: WebhookItem) -> str | None:
+    return item.channel_external_id
 
 
 async def record_failure(
@@ -115,14 +184,6 @@ async def record_failure(
         WebhookEventStatus.DEAD if event.attempts >= MAX_ATTEMPTS else WebhookEventStatus.FAILED
     )
     return event.status
-
-
-def _parse(body: bytes) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
 
 
 def _describe(summary: Counter[str]) -> str:

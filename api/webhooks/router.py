@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
+from api.auth.deps import TenantAdmin
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden
+from api.models import WebhookEventStatus
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.webhooks.operations import WebhookOperations
+from api.webhooks.schemas import ChannelWebhookStats, WebhookEventOut
 from api.webhooks.service import WebhookIngest
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -42,3 +48,35 @@ async def receive(
     body = await request.body()
     await WebhookIngest(session, settings.meta.app_secret).receive(body, signature)
     return {"status": "received"}
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+@router.get("/events")
+async def list_events(
+    scope: TenantAdmin,
+    session: SessionDep,
+    status: WebhookEventStatus | None = None,
+    channel_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[WebhookEventOut]:
+    """Deliveries that concerned this tenant's channels, newest first."""
+    return await WebhookOperations(session, scope).list_events(
+        status=status, channel_id=channel_id, cursor=cursor, limit=limit
+    )
+
+
+@router.post("/events/{event_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+async def replay_event(
+    event_id: uuid.UUID, scope: TenantAdmin, session: SessionDep
+) -> WebhookEventOut:
+    """Process a delivery again (idempotent: nothing lands twice)."""
+    return await WebhookOperations(session, scope).replay(event_id)
+
+
+@router.get("/channels")
+async def channel_stats(scope: TenantAdmin, session: SessionDep) -> Page[ChannelWebhookStats]:
+    """Per channel: last event, processing lag, failures and backlog."""
+    return Page(items=await WebhookOperations(session, scope).channel_stats())

@@ -11,7 +11,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,7 +59,11 @@ class WebhookIngest:
         event_id, status = await self._store(body)
         if status is WebhookEventStatus.RECEIVED:
             jobs.enqueue_job(
-                self.session, PROCESS_JOB, str(event_id), job_id=process_job_id(event_id)
+                self.session,
+                PROCESS_JOB,
+                str(event_id),
+                job_id=process_job_id(event_id),
+                queue=jobs.WEBHOOK_QUEUE_NAME,
             )
         return event_id
 
@@ -86,6 +90,19 @@ class WebhookIngest:
         )
         existing_id, status = row.one()
         return existing_id, status
+
+
+async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:
+    """Retention: drop raw deliveries processed long ago. Failed and dead ones are kept."""
+    cutoff = datetime.now(UTC) - older_than
+    result = await session.execute(
+        delete(WebhookEvent)
+        .where(
+            WebhookEvent.status == WebhookEventStatus.PROCESSED, WebhookEvent.processed_at < cutoff
+        )
+        .returning(WebhookEvent.id)
+    )
+    return len(result.scalars().all())
 
 
 async def stale_received_events(

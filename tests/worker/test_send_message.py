@@ -58,7 +58,8 @@ async def test_send_success_marks_sent_with_the_mid(
     assert json.loads(request.content) == {
         "recipient": {"id": "555"},
         "messaging_type": "RESPONSE",
-        "message": {"text": "Thanks!"},
+        # our message id, echoed back by Meta so the echo is matched to this message
+        "message": {"text": "Thanks!", "metadata": message_id},
     }
     message = await stored(session, message_id)
     assert message.status is MessageStatus.SENT and message.external_id == "m_abc"

@@ -177,7 +177,7 @@ async def test_a_failure_is_retried_then_the_event_goes_dead(
     async def boom(self: object, kind: object, item: object) -> str:
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(processing.WebhookProcessor, "_record", boom)
+    monkeypatch.setattr(processing.WebhookProcessor, "_apply", boom)
     monkeypatch.setattr(processing, "MAX_ATTEMPTS", 2)
     with pytest.raises(Retry):
         await process(event_id)
@@ -195,11 +195,11 @@ async def test_sweeper_reenqueues_events_whose_job_was_lost(
 ) -> None:
     from datetime import timedelta
 
-    from api.jobs import QUEUE_NAME
+    from api.jobs import WEBHOOK_QUEUE_NAME
 
     event_id = await deliver(client, session, messenger_text_payload("1", "2", "hi"))
     await redis.flushdb()  # type: ignore[attr-defined]  # Redis lost the queue entry
     monkeypatch.setattr(tasks, "SWEEP_AFTER", timedelta(seconds=0))
     assert await tasks.sweep_webhook_events({}) == 1
-    queued = [k.decode() for k in await redis.zrange(QUEUE_NAME, 0, -1)]  # type: ignore[attr-defined]
+    queued = [k.decode() for k in await redis.zrange(WEBHOOK_QUEUE_NAME, 0, -1)]  # type: ignore[attr-defined]
     assert queued == [f"webhook:{event_id}"]

@@ -19,9 +19,9 @@ async def _stored(session: AsyncSession) -> int:
 
 
 async def _queued_jobs(redis: object) -> list[str]:
-    from api.jobs import QUEUE_NAME
+    from api.jobs import WEBHOOK_QUEUE_NAME
 
-    return [key.decode() for key in await redis.zrange(QUEUE_NAME, 0, -1)]  # type: ignore[attr-defined]
+    return [key.decode() for key in await redis.zrange(WEBHOOK_QUEUE_NAME, 0, -1)]  # type: ignore[attr-defined]
 
 
 async def test_challenge_is_echoed_with_the_right_verify_token(client: httpx.AsyncClient) -> None:

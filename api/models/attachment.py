@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+from api.models.user import pg_enum
+
+
+class AttachmentState(StrEnum):
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+
+
+class Attachment(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A file on a message. Inbound media is fetched by its own job and kept in S3-compatible
+    storage; the SPA only ever gets short-lived presigned URLs for it."""
+
+    __tablename__ = "attachments"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(128))
+    storage_key: Mapped[str | None] = mapped_column(String(512))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    source_media_id: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[AttachmentState] = mapped_column(
+        pg_enum(AttachmentState, "attachment_state"), default=AttachmentState.PENDING
+    )
+    error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    position: Mapped[int] = mapped_column(default=0, server_default=text("0"))
