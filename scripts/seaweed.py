@@ -47,7 +47,18 @@ class SeaweedFS:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
 
-    def start(self, timeout: float = 60) -> SeaweedFS:
+    def start(self, timeout: float = 60, attempts: int = 3) -> SeaweedFS:
+        """Start, retrying with fresh ports if one was taken meanwhile."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once(timeout)
+            except RuntimeError:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> SeaweedFS:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "s3-identities.json"
         identity = {"name": "parley", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
@@ -61,6 +72,8 @@ class SeaweedFS:
             f"-filer.port={ports['filer']}", f"-filer.port.grpc={free_port()}",
             "-master.volumeSizeLimitMB=64", "-volume.max=16",
             "-s3", f"-s3.port={self.s3_port}", f"-s3.port.grpc={free_port()}", f"-s3.config={config}",
+            # Off: extra catalog servers on fixed ports would collide between instances.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]  # fmt: skip
         log = (self.data_dir / "weed.log").open("wb")
         self.process = subprocess.Popen(

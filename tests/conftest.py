@@ -28,6 +28,7 @@ os.environ.update(
 )
 
 import asyncio  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Iterator  # noqa: E402
 
 import asyncpg  # noqa: E402
@@ -42,6 +43,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api import db as api_db  # noqa: E402
 from api.config import get_settings  # noqa: E402
 from api.redis import get_redis  # noqa: E402
+from api.storage import Storage, get_storage  # noqa: E402
+from scripts.seaweed import SeaweedFS, env_for, free_port  # noqa: E402
 from tests.helpers import EventRecorder  # noqa: E402
 
 
@@ -146,3 +149,26 @@ def graph() -> Iterator[respx.MockRouter]:
     """The Graph API, mocked at the boundary (respx)."""
     with respx.mock(base_url=f"{GRAPH_BASE_URL}/v25.0", assert_all_called=False) as router:
         yield router
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """A real S3 server (SeaweedFS, SigV4 enforced), started once per run when a test needs it."""
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweed"), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def storage(seaweed: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Storage]:
+    """Object storage pointed at SeaweedFS, with a bucket of its own for this test."""
+    bucket = f"t-{uuid.uuid4().hex[:12]}"
+    for key, value in env_for(seaweed, bucket).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    get_storage.cache_clear()
+    store = get_storage()
+    await store.ensure_bucket()
+    yield store
+    get_settings.cache_clear()
+    get_storage.cache_clear()

@@ -33,16 +33,13 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await get_engine().dispose()
 
 
-class _Base:
-    redis_settings = RedisSettings.from_dsn(get_settings().redis.url)
-    on_startup = startup
-    on_shutdown = shutdown
-    keep_result = 60
-    health_check_interval = 30
-    poll_delay = 0.05  # latency matters: a customer's message should show up at once
+REDIS_SETTINGS = RedisSettings.from_dsn(get_settings().redis.url)
+POLL_DELAY = 0.05  # latency matters: a customer's message should show up at once
 
 
-class WebhookWorkerSettings(_Base):
+# arq reads a settings class's own attributes only (not inherited ones), so both classes
+# spell every setting out.
+class WebhookWorkerSettings:
     queue_name = WEBHOOK_QUEUE_NAME
     functions: ClassVar[list[Function]] = [
         func(tasks.process_webhook_event, name="webhooks.process_event", max_tries=10),
@@ -50,11 +47,17 @@ class WebhookWorkerSettings(_Base):
     cron_jobs: ClassVar[list[Any]] = [
         cron(tasks.sweep_webhook_events, second={0, 30}, unique=True, run_at_startup=True),
     ]
+    redis_settings = REDIS_SETTINGS
+    on_startup = startup
+    on_shutdown = shutdown
+    poll_delay = POLL_DELAY
+    keep_result = 60
+    health_check_interval = 30
     max_jobs = 20
     job_timeout = 60
 
 
-class WorkerSettings(_Base):
+class WorkerSettings:
     queue_name = QUEUE_NAME
     functions: ClassVar[list[Function]] = [
         func(tasks.send_message, name="inbox.send_message", max_tries=6),
@@ -70,3 +73,9 @@ class WorkerSettings(_Base):
     ]
     max_jobs = 50
     job_timeout = 60
+    redis_settings = REDIS_SETTINGS
+    on_startup = startup
+    on_shutdown = shutdown
+    poll_delay = POLL_DELAY
+    keep_result = 60
+    health_check_interval = 30

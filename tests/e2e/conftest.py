@@ -76,6 +76,8 @@ def stack() -> Iterator[Stack]:
         "META_APP_SECRET": "e2e-app-secret",
         "LOG_LEVEL": "WARNING",
         "PARLEY_WEB_HMR": "0",
+        "PARLEY_S3_PORT": "18433",
+        "PARLEY_DATA_DIR": str(ARTIFACTS / "stack-data"),
         **{f"PARLEY_{name}_PORT": str(port) for name, port in ports.items()},
     }
     env["META_GRAPH_BASE_URL"] = f"http://127.0.0.1:{ports['METASIM']}"
