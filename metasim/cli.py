@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -53,7 +54,66 @@ def build_parser() -> argparse.ArgumentParser:
     number.add_argument("--name", required=True, help="the verified business name")
     number.add_argument("--token", required=True, help="an access token for the WABA")
     commands.add_parser("reset", help="forget all simulator state (fixtures are reloaded)")
+    _add_event_parsers(commands)
+    _add_batch_parser(commands)
+    _add_settings_parser(commands)
     return parser
+
+
+def _add_event_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    event = commands.add_parser("event", help="deliver one webhook event of any kind")
+    products = event.add_subparsers(dest="product", required=True)
+    messenger = products.add_parser("messenger", help="POST /_sim/messenger/events")
+    messenger.add_argument("--page", required=True, help="page id")
+    messenger.add_argument("--kind", required=True, help="text, image, sticker, echo, read, ...")
+    messenger.add_argument("--psid", help="customer PSID (random if omitted)")
+    messenger.add_argument("--mid", help="the event's own message id")
+    messenger.add_argument("--target-mid", help="reply / reaction / unreact target")
+    messenger.add_argument("--text")
+    messenger.add_argument("--first-name")
+    messenger.add_argument("--last-name")
+    whatsapp = products.add_parser("whatsapp", help="POST /_sim/whatsapp/events")
+    whatsapp.add_argument("--number", required=True, help="phone number id")
+    whatsapp.add_argument("--kind", required=True, help="text, image, location, status, ...")
+    whatsapp.add_argument("--wa-id", help="the user's WhatsApp id (random if omitted)")
+    whatsapp.add_argument("--name", help="the user's profile name")
+    whatsapp.add_argument("--wamid", help="the message's own id (status: the sent message)")
+    whatsapp.add_argument("--target-wamid", help="reply / reaction / button target")
+    whatsapp.add_argument("--text")
+    whatsapp.add_argument("--status", choices=("sent", "delivered", "read", "failed"))
+    whatsapp.add_argument("--error-code", type=int)
+    for product in (messenger, whatsapp):
+        product.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="any other parameter (VALUE parsed as JSON when it can be)",
+        )
+        product.add_argument("--url", help="override the webhook URL for this delivery")
+
+
+def _add_batch_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    batch = commands.add_parser("batch", help="deliver several events in one signed body")
+    batch.add_argument(
+        "--file", help="JSON: a whole /_sim/batch body or a list of events (- = stdin)"
+    )
+    batch.add_argument("--product", choices=("messenger", "whatsapp"))
+    batch.add_argument(
+        "--event", action="append", default=[], metavar="JSON", help="one event body (repeatable)"
+    )
+    batch.add_argument("--duplicate", type=int, help="extra re-deliveries of the same bytes")
+    batch.add_argument("--shuffle", action="store_true", help="randomise the order of events")
+    batch.add_argument("--url", help="override the webhook URL for this delivery")
+
+
+def _add_settings_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    settings = commands.add_parser(
+        "settings", help="show or change automatic echoes, receipts and statuses"
+    )
+    for flag in ("--messenger-echoes", "--messenger-receipts", "--whatsapp-statuses"):
+        settings.add_argument(flag, choices=("on", "off"))
+    settings.add_argument("--status-delay-ms", type=int)
 
 
 def main(argv: Sequence[str] | None = None, client: httpx.Client | None = None) -> int:
@@ -134,6 +194,99 @@ def _reset(client: httpx.Client, _: argparse.Namespace) -> int:
     return _print_response(client.delete("/_sim/state"))
 
 
+def _event(client: httpx.Client, args: argparse.Namespace) -> int:
+    if args.product == "messenger":
+        payload = {
+            "page_id": args.page,
+            "psid": args.psid,
+            "mid": args.mid,
+            "target_mid": args.target_mid,
+            "first_name": args.first_name,
+            "last_name": args.last_name,
+        }
+    else:
+        payload = {
+            "phone_number_id": args.number,
+            "wa_id": args.wa_id,
+            "name": args.name,
+            "wamid": args.wamid,
+            "target_wamid": args.target_wamid,
+            "status": args.status,
+            "error_code": args.error_code,
+        }
+    payload.update(kind=args.kind, text=args.text, url=args.url)
+    body = {key: value for key, value in payload.items() if value is not None}
+    try:
+        body.update(_params(args.param))
+    except ValueError as exc:
+        print(f"metasim: {exc}", file=sys.stderr)
+        return EXIT_SIM_ERROR
+    return _print_delivery(client.post(f"/_sim/{args.product}/events", json=body))
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values that parse as JSON (numbers, true, lists) are kept typed."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param needs KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
+    try:
+        body = _batch_body(args)
+    except (OSError, ValueError) as exc:
+        print(f"metasim: {exc}", file=sys.stderr)
+        return EXIT_SIM_ERROR
+    return _print_delivery(client.post("/_sim/batch", json=body))
+
+
+def _batch_body(args: argparse.Namespace) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if args.file:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        loaded = json.loads(text)
+        body = {"events": loaded} if isinstance(loaded, list) else dict(loaded)
+    events = [json.loads(event) for event in args.event]
+    if events:
+        body["events"] = [*body.get("events", []), *events]
+    for key in ("product", "duplicate", "url"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
+    if args.shuffle:
+        body["shuffle"] = True
+    if "product" not in body:
+        raise ValueError("say which product: --product messenger|whatsapp (or in the file)")
+    return body
+
+
+def _settings(client: httpx.Client, args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    for name in ("messenger_echoes", "messenger_receipts", "whatsapp_statuses"):
+        value = getattr(args, name)
+        if value is not None:
+            changes[name] = value == "on"
+    if args.status_delay_ms is not None:
+        changes["status_delay_ms"] = args.status_delay_ms
+    if not changes:
+        return _print_response(client.get("/_sim/settings"))
+    return _print_response(client.post("/_sim/settings", json=changes))
+
+
+def _print_delivery(response: httpx.Response) -> int:
+    if response.status_code != httpx.codes.OK:
+        return _report_sim_error(response)
+    result = response.json()
+    _print_json(result)
+    return EXIT_OK if result.get("delivered") else EXIT_NOT_DELIVERED
+
+
 def _print_response(response: httpx.Response) -> int:
     if not response.is_success:
         return _report_sim_error(response)
@@ -157,4 +310,7 @@ _COMMANDS: dict[str, Handler] = {
     "page": _page,
     "number": _number,
     "reset": _reset,
+    "event": _event,
+    "batch": _batch,
+    "settings": _settings,
 }

@@ -25,7 +25,16 @@ class SimSettings(BaseSettings):
         default="v25.0",
         validation_alias=AliasChoices("METASIM_GRAPH_VERSION", "graph_version"),
     )
+    public_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("METASIM_PUBLIC_URL", "public_url"),
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0,
         validation_alias=AliasChoices("METASIM_WEBHOOK_TIMEOUT", "webhook_timeout_seconds"),
     )
+
+    def base_url(self, request_base_url: str) -> str:
+        """Where callers reach metasim (media and CDN URLs): ``public_url`` or the request's."""
+        base = self.public_url or request_base_url
+        return base if base.endswith("/") else base + "/"

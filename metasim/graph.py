@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from metasim import graph_service, oauth
+from metasim import followups, graph_service, oauth
 from metasim.config import SimSettings
 from metasim.deps import SettingsDep, StateDep
 from metasim.graph_common import GraphRequest, GraphResult
@@ -111,7 +111,9 @@ async def send_as_me(
     """Send API addressed to the page the token belongs to."""
     _warn_on_version_drift(version, settings)
     graph_request = await _graph_request(request, version, "me", with_body=True)
-    return _respond(await graph_service.send_message(state, graph_request))
+    result = await graph_service.send_message(state, graph_request)
+    await followups.after_send(state, settings, graph_request, result)
+    return _respond(result)
 
 
 @router.post("/{version}/{node_id}/messages")
@@ -121,7 +123,9 @@ async def send_as_node(
     """Messenger Send API for a page id, or WhatsApp Cloud API for a phone number id."""
     _warn_on_version_drift(version, settings)
     graph_request = await _graph_request(request, version, node_id, with_body=True)
-    return _respond(await graph_service.send_message(state, graph_request))
+    result = await graph_service.send_message(state, graph_request)
+    await followups.after_send(state, settings, graph_request, result)
+    return _respond(result)
 
 
 # Catch-alls -------------------------------------------------------------------------
@@ -165,6 +169,7 @@ def _warn_on_version_drift(version: str, settings: SimSettings) -> None:
 async def _graph_request(
     request: Request, version: str, node: str, *, with_body: bool
 ) -> GraphRequest:
+    settings: SimSettings = request.app.state.settings
     body = _parse_body(await request.body(), request.headers.get("content-type", ""))
     token, token_in_query = _access_token(request, body)
     return GraphRequest(
@@ -175,7 +180,7 @@ async def _graph_request(
         token=token,
         token_in_query=token_in_query,
         body=body if with_body else None,
-        base_url=str(request.base_url),
+        base_url=settings.base_url(str(request.base_url)),
         query=dict(request.query_params),
     )
 

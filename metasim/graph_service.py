@@ -8,7 +8,7 @@ routes only translate HTTP to and from these types.
 import secrets
 from typing import Any
 
-from metasim import accounts, conversations, whatsapp
+from metasim import accounts, conversations, media, whatsapp
 from metasim.errors import GraphFailure, JSONDict, invalid_param, invalid_token
 from metasim.graph_common import (
     CallNotes,
@@ -169,7 +169,8 @@ def _known_recipient(state: SimState, page: Page, body: JSONDict) -> str:
 
 async def read_node(state: SimState, request: GraphRequest) -> GraphResult:
     """``GET /{version}/{node}``: whatever the id names, as far as the token may see it."""
-    return await run_call(state, request, "node", lambda notes: _node(state, request, notes))
+    kind: CallKind = "media" if request.node in state.media else "node"
+    return await run_call(state, request, kind, lambda notes: _node(state, request, notes))
 
 
 def _node(state: SimState, request: GraphRequest, notes: CallNotes) -> JSONDict:
@@ -182,6 +183,8 @@ def _node(state: SimState, request: GraphRequest, notes: CallNotes) -> JSONDict:
         return accounts.me_node(state, principal)
     if node in reachable_page_ids(state, principal):
         return state.pages[node].public()
+    if node in state.media:
+        return media.media_node(state, request, principal, notes)
     if node in state.numbers:
         return accounts.phone_number_node(state, request, principal, notes)
     if node in reachable_waba_ids(state, principal):

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from metasim import admin, admin_meta, graph
+from metasim import admin, admin_events, admin_meta, graph
 from metasim.config import SimSettings
 from metasim.errors import install_error_handlers
 from metasim.fixtures import load_fixtures
@@ -20,6 +20,7 @@ def create_app(settings: SimSettings | None = None) -> FastAPI:
     # Admin routes first: /_sim/... would otherwise match /{version}/{node_id}/{edge}.
     app.include_router(admin.router)
     app.include_router(admin_meta.router)
+    app.include_router(admin_events.router)
     app.include_router(graph.router)
     return app
 

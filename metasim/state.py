@@ -19,7 +19,9 @@ from metasim.world import (
     Business,
     Conversation,
     ConversationMessage,
+    MediaAsset,
     OAuthCode,
+    OutboundWa,
     PhoneNumber,
     SimUser,
     TokenRecord,
@@ -42,6 +44,8 @@ CallKind = Literal[
     "conversations",
     "permissions",
     "register",
+    "media",
+    "media_download",
 ]
 FaultEndpoint = Literal[
     "send",
@@ -56,6 +60,7 @@ FaultEndpoint = Literal[
     "conversations",
     "profile",
     "register",
+    "media",
 ]
 DeliveryKind = Literal["messenger", "whatsapp", "deauthorize", "data_deletion"]
 SENT_KINDS = ("send", "whatsapp_send")
@@ -206,7 +211,8 @@ class Delivery:
 
     ``refs`` are the kind's own ids: ``page_id``/``psid``/``mid`` for Messenger,
     ``phone_number_id``/``waba_id``/``wa_id``/``wamid`` for WhatsApp, ``user_id`` for
-    signed requests.
+    signed requests. Event deliveries add ``event`` (their kind) and their scalar ids,
+    automatic ones ``auto``, batches ``batch_id``/``copy``/``events``.
     """
 
     id: int
@@ -231,6 +237,30 @@ class Delivery:
             "status_code": self.status_code,
             "error": self.error,
             "sent_at": self.sent_at.isoformat(),
+        }
+
+
+@dataclass
+class AutoEvents:
+    """What Meta sends on its own after a send (``POST /_sim/settings``); all on by default.
+
+    After a Messenger send: the ``is_echo`` message, then ``delivery`` and ``read``
+    receipts; after a WhatsApp send: statuses sent, delivered, read. Each one waits
+    ``status_delay_ms`` before it is POSTed.
+    """
+
+    messenger_echoes: bool = True
+    messenger_receipts: bool = True
+    whatsapp_statuses: bool = True
+    status_delay_ms: int = 200
+
+    def to_json(self) -> JSONDict:
+        """The settings as ``/_sim/settings`` shows them."""
+        return {
+            "messenger_echoes": self.messenger_echoes,
+            "messenger_receipts": self.messenger_receipts,
+            "whatsapp_statuses": self.whatsapp_statuses,
+            "status_delay_ms": self.status_delay_ms,
         }
 
 
@@ -260,6 +290,11 @@ class SimState:
     wa_contacts: dict[tuple[str, str], WaContact] = field(default_factory=dict)
     conversations_per_second: int | None = None
     conversation_calls: dict[str, deque[float]] = field(default_factory=dict)
+    media: dict[str, MediaAsset] = field(default_factory=dict)  # WhatsApp media ids
+    cdn: dict[str, MediaAsset] = field(default_factory=dict)  # Messenger CDN assets
+    wa_outbound: dict[str, OutboundWa] = field(default_factory=dict)
+    auto_events: AutoEvents = field(default_factory=AutoEvents)
+    background: set["asyncio.Task[None]"] = field(default_factory=set)
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -280,8 +315,13 @@ class SimState:
             self.conversations,
             self.wa_contacts,
             self.conversation_calls,
+            self.media,
+            self.cdn,
+            self.wa_outbound,
         ):
             store.clear()
+        self.auto_events = AutoEvents()
+        self.cancel_background()
         self.calls.clear()
         self.faults.clear()
         self.deliveries.clear()
@@ -290,6 +330,14 @@ class SimState:
         self._ids = itertools.count(1)
         if self.seed is not None:
             self.seed(self)
+
+    def cancel_background(self) -> int:
+        """Cancel automatic deliveries still waiting to be sent; how many there were."""
+        pending = [task for task in self.background if not task.done()]
+        for task in pending:
+            task.cancel()
+        self.background.clear()
+        return len(pending)
 
     # Pages and customers ------------------------------------------------------------
 
@@ -325,6 +373,10 @@ class SimState:
         customer = Customer(page_id, psid, first_name or first, last_name or last)
         self.customers[(page_id, psid)] = customer
         return customer
+
+    def find_conversation(self, page_id: str, psid: str) -> Conversation | None:
+        """The page's thread with this customer, if there is one."""
+        return self.conversations.get("t_" + stable_digits(page_id, psid))
 
     def conversation_with(self, page_id: str, psid: str) -> Conversation:
         """The page's thread with this customer, created empty when new."""

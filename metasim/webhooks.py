@@ -260,6 +260,21 @@ async def post_signed_request(
     return SignedRequestOutcome(signed, outcome)
 
 
+async def post_signed(
+    state: SimState,
+    settings: SimSettings,
+    kind: DeliveryKind,
+    refs: dict[str, str],
+    url: str,
+    body: bytes,
+) -> Delivery:
+    """Sign ``body`` (already encoded), POST it to ``url`` and log the attempt."""
+    headers = signature_headers(body, settings.app_secret)
+    outcome = await post_webhook(url, body, headers, settings.webhook_timeout_seconds)
+    async with state.lock:
+        return log_delivery(state, kind, refs, url, body, outcome)
+
+
 def log_delivery(
     state: SimState,
     kind: DeliveryKind,

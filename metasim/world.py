@@ -4,6 +4,7 @@ These are plain records kept in :class:`metasim.state.SimState`; the fixtures in
 :mod:`metasim.fixtures` fill them at start and on every reset.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -180,3 +181,41 @@ class WaContact:
     wa_id: str
     name: str
     inbound_wamids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class MediaAsset:
+    """Bytes held by a simulated CDN: a WhatsApp media id, or a Messenger CDN asset.
+
+    WhatsApp media belong to a phone number (and its WABA): only tokens reaching that
+    WABA may look them up and download them. Messenger CDN assets need no token.
+    """
+
+    id: str
+    content: bytes
+    mime_type: str
+    filename: str
+    phone_number_id: str | None = None
+    waba_id: str | None = None
+    expired: bool = False
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the bytes, lowercase hex."""
+        return hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def file_size(self) -> int:
+        """The size of the bytes."""
+        return len(self.content)
+
+
+@dataclass
+class OutboundWa:
+    """A WhatsApp message the business sent (for statuses and reaction/reply targets)."""
+
+    wamid: str
+    phone_number_id: str
+    wa_id: str
+    category: str = "service"
+    biz_opaque_callback_data: str | None = None

@@ -4,6 +4,7 @@ file is stored; retryable failures retry with backoff, permanent ones mark it `f
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import uuid
@@ -94,8 +95,13 @@ class MediaFetch:
 
 
 def check_digest(media: FetchedMedia) -> None:
-    """WhatsApp tells the sha256 of the file; a mismatch means a corrupt or wrong download."""
-    if media.sha256 and media.sha256.lower() != hashlib.sha256(media.body).hexdigest():
+    """WhatsApp tells the sha256 of the file; a mismatch means a corrupt or wrong download.
+    Accepted as hex or base64, since Meta's payloads have been seen with both."""
+    if not media.sha256:
+        return
+    digest = hashlib.sha256(media.body).digest()
+    expected = media.sha256.strip()
+    if expected.lower() != digest.hex() and expected != base64.b64encode(digest).decode():
         raise GraphError(None, None, None, "The downloaded file does not match its sha256")
 
 

@@ -4,7 +4,9 @@ Outgoing webhook POSTs are captured with respx; the simulator itself is reached 
 ``httpx.ASGITransport``, which respx does not intercept.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -41,6 +43,8 @@ async def sim(sim_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=sim_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://metasim") as client:
         yield client
+        # Automatic echoes/statuses still waiting must not fire into a later test.
+        sim_app.state.sim.cancel_background()
 
 
 @pytest.fixture
@@ -74,3 +78,36 @@ async def customer(
     response = await sim.post("/_sim/messenger/deliver", json=body)
     assert response.json()["delivered"] is True
     return CUSTOMER_PSID
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Lets the CLI's synchronous client reach the in-process app.
+
+    Each request runs on a short-lived event loop in a worker thread, so the test's own
+    event loop is left alone.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self._transport = httpx.ASGITransport(app=app)
+        self._executor = ThreadPoolExecutor(max_workers=1)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._executor.submit(asyncio.run, self._send(request)).result()
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        request.stream = httpx.ByteStream(request.read())
+        response = await self._transport.handle_async_request(request)
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=await response.aread()
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown()
+
+
+@pytest.fixture
+def sim_http(sim_app: FastAPI) -> Iterator[httpx.Client]:
+    """A synchronous client bound to the in-process simulator, as the CLI needs."""
+    transport = SyncASGITransport(sim_app)
+    with httpx.Client(transport=transport, base_url="http://metasim") as client:
+        yield client

@@ -1,51 +1,14 @@
 """``python -m metasim``: the CLI against an in-process simulator."""
 
-import asyncio
 import json
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 import respx
-from fastapi import FastAPI
 
 from metasim.cli import main
 
 WEBHOOK_URL = "http://parley.test/api/webhooks/meta"
-
-
-class SyncASGITransport(httpx.BaseTransport):
-    """Lets the CLI's synchronous client reach the in-process app.
-
-    Each request runs on a short-lived event loop in a worker thread, so the test's own
-    event loop is left alone.
-    """
-
-    def __init__(self, app: FastAPI) -> None:
-        self._transport = httpx.ASGITransport(app=app)
-        self._executor = ThreadPoolExecutor(max_workers=1)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._executor.submit(asyncio.run, self._send(request)).result()
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        request.stream = httpx.ByteStream(request.read())
-        response = await self._transport.handle_async_request(request)
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=await response.aread()
-        )
-
-    def close(self) -> None:
-        self._executor.shutdown()
-
-
-@pytest.fixture
-def sim_http(sim_app: FastAPI) -> Iterator[httpx.Client]:
-    """A synchronous client bound to the in-process simulator, as the CLI needs."""
-    transport = SyncASGITransport(sim_app)
-    with httpx.Client(transport=transport, base_url="http://metasim") as client:
-        yield client
 
 
 def register_page(sim_http: httpx.Client) -> None:

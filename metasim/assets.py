@@ -1,0 +1,140 @@
+"""Small, real media files served by the simulated CDNs (built once, at import).
+
+Each is a genuine file of its type, so a receiver can sniff, thumbnail or hash it:
+
+* ``png``: a 16x16 RGB PNG (one colour per use, so images and stickers differ);
+* ``webp``: a 1x1 lossless WebP (WhatsApp stickers);
+* ``mp3``: ten silent MPEG-1 Layer III frames (about a quarter of a second);
+* ``ogg``: an Ogg Opus stream of five silent 20 ms packets (voice notes);
+* ``mp4``: an ISO-BMFF header (``ftyp`` + ``moov/mvhd`` + empty ``mdat``);
+* ``pdf``: a one-page PDF with a correct cross-reference table.
+"""
+
+import base64
+import struct
+import zlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    """Bytes with their MIME type and a file name a download can suggest."""
+
+    content: bytes
+    mime_type: str
+    filename: str
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def build_png(rgb: tuple[int, int, int], size: int = 16) -> bytes:
+    """A ``size`` x ``size`` PNG filled with one colour."""
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    row = b"\x00" + bytes(rgb) * size  # filter byte 0, then the pixels
+    pixels = zlib.compress(row * size, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", pixels)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+# 1x1 lossless WebP (a widely used feature-detection image).
+WEBP_1X1 = base64.b64decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+
+
+def build_mp3(frames: int = 10) -> bytes:
+    """Silent MPEG-1 Layer III frames: 128 kbit/s, 44.1 kHz, mono, 417 bytes each."""
+    frame = b"\xff\xfb\x90\xc4" + bytes(417 - 4)
+    return frame * frames
+
+
+def _ogg_crc(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc
+
+
+def _ogg_page(packets: list[bytes], *, flags: int, granule: int, sequence: int) -> bytes:
+    lacing = b""
+    for packet in packets:  # every packet here is shorter than 255 bytes
+        lacing += bytes([len(packet)])
+    header = struct.pack("<4sBBqIIIB", b"OggS", 0, flags, granule, 0x5151, sequence, 0, len(lacing))
+    page = header + lacing + b"".join(packets)
+    crc = _ogg_crc(page)
+    return page[:22] + struct.pack("<I", crc) + page[26:]
+
+
+def build_ogg_opus(packets: int = 5) -> bytes:
+    """An Ogg Opus file (mono, 48 kHz) holding ``packets`` silent 20 ms frames."""
+    pre_skip = 312
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, pre_skip, 48000, 0, 0)
+    vendor = b"metasim"
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    silence = [b"\xf8\xff\xfe"] * packets
+    return (
+        _ogg_page([head], flags=0x02, granule=0, sequence=0)
+        + _ogg_page([tags], flags=0x00, granule=0, sequence=1)
+        + _ogg_page(silence, flags=0x04, granule=pre_skip + 960 * packets, sequence=2)
+    )
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def build_mp4() -> bytes:
+    """An MP4 header: ``ftyp`` (isom), a movie header of one second, an empty ``mdat``."""
+    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isommp41")
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = _box(
+        b"mvhd",
+        struct.pack(">IIIII", 0, 0, 0, 1000, 1000)  # version/flags, times, timescale, duration
+        + struct.pack(">IH", 0x10000, 0x100)  # rate 1.0, volume 1.0
+        + bytes(10)
+        + matrix
+        + bytes(24)
+        + struct.pack(">I", 1),  # next track id
+    )
+    return ftyp + _box(b"moov", mvhd) + _box(b"mdat", b"")
+
+
+def build_pdf(text: str = "metasim sample document") -> bytes:
+    """A one-page PDF showing ``text`` (ASCII), with exact xref offsets."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
+    out += f"startxref\n{xref_at}\n%%EOF\n".encode()
+    return out
+
+
+PNG_IMAGE = AssetFile(build_png((52, 120, 246)), "image/png", "photo.png")
+PNG_STICKER = AssetFile(build_png((255, 196, 0)), "image/png", "sticker.png")
+WEBP_STICKER = AssetFile(WEBP_1X1, "image/webp", "sticker.webp")
+MP3_AUDIO = AssetFile(build_mp3(), "audio/mpeg", "audio.mp3")
+OGG_VOICE = AssetFile(build_ogg_opus(), "audio/ogg; codecs=opus", "voice.ogg")
+MP4_VIDEO = AssetFile(build_mp4(), "video/mp4", "video.mp4")
+PDF_FILE = AssetFile(build_pdf(), "application/pdf", "document.pdf")
