@@ -126,7 +126,8 @@ async def test_every_whatsapp_kind_is_rendered(stack: Stack, browser: Browser) -
     await expect(page.get_by_test_id("location-card")).to_be_visible()
     await expect(page.get_by_test_id("contact-card").first).to_be_visible()
     await expect(page.get_by_test_id("order-card")).to_be_visible()
-    await expect(page.get_by_test_id("reply-quote").first).to_contain_text("Sunday")
+    # Button replies quote a business message Parley never saw; the customer's reply quotes theirs.
+    await expect(page.get_by_test_id("reply-quote").filter(has_text="Sunday")).to_be_visible()
     await expect(page.get_by_test_id("message-reactions").first).to_contain_text("👍")
     await expect(
         page.locator('[data-testid="attachment"][data-kind="image"][data-state="stored"]').first

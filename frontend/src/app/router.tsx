@@ -6,6 +6,7 @@ import { RedirectIfAuthenticated, RequireAuth } from "./routes/guards";
 import { ConversationRoute, InboxIndexRoute, InboxRoute } from "./routes/inbox";
 import { LoginRoute } from "./routes/login";
 import { NotFoundRoute } from "./routes/not-found";
+import { OperationsRoute } from "./routes/operations";
 import { RegisterRoute } from "./routes/register";
 
 export const routes: RouteObject[] = [
@@ -34,6 +35,7 @@ export const routes: RouteObject[] = [
           { path: "/channels", element: <ChannelsRoute /> },
           { path: "/channels/connect/messenger", element: <ConnectMessengerRoute /> },
           { path: "/channels/connect/whatsapp", element: <ConnectWhatsAppRoute /> },
+          { path: "/operations", element: <OperationsRoute /> },
         ],
       },
     ],

@@ -35,3 +35,22 @@ export const messageKeys = {
   lists: () => [...messageKeys.all, "list"] as const,
   list: (conversationId: string) => [...messageKeys.lists(), conversationId] as const,
 };
+
+/** Short-lived presigned URLs of stored attachments (one per attachment). */
+export const attachmentKeys = {
+  all: ["attachments"] as const,
+  url: (attachmentId: string) => [...attachmentKeys.all, attachmentId, "url"] as const,
+};
+
+export interface WebhookEventFilters {
+  status: "received" | "processed" | "failed" | "dead" | null;
+  channelId: string | null;
+}
+
+/** The operations page: webhook deliveries per channel and one by one (admins only). */
+export const webhookKeys = {
+  all: ["webhooks"] as const,
+  channels: () => [...webhookKeys.all, "channels"] as const,
+  eventLists: () => [...webhookKeys.all, "events"] as const,
+  events: (filters: WebhookEventFilters) => [...webhookKeys.eventLists(), filters] as const,
+};

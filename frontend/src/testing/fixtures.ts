@@ -1,4 +1,4 @@
-import type { Channel, Conversation, Me, Message } from "@/lib/api/types";
+import type { Attachment, Channel, Conversation, Me, Message, WebhookChannel, WebhookEvent } from "@/lib/api/types";
 
 let counter = 0;
 
@@ -36,10 +36,59 @@ export function buildMessage(overrides: Partial<Message> = {}): Message {
     external_id: null,
     error: null,
     attachments: [],
+    reactions: [],
+    reply_to: null,
+    written_elsewhere: false,
     author_user_id: null,
     created_at: "2026-11-20T10:00:00Z",
     sent_at: null,
     provider_timestamp: null,
+    ...overrides,
+  };
+}
+
+export function buildAttachment(overrides: Partial<Attachment> = {}): Attachment {
+  counter += 1;
+  return {
+    id: overrides.id ?? `att-${counter}`,
+    kind: "image",
+    mime_type: "image/jpeg",
+    size: 48_213,
+    filename: null,
+    state: "stored",
+    error: null,
+    ...overrides,
+  };
+}
+
+export function buildWebhookChannel(overrides: Partial<WebhookChannel> = {}): WebhookChannel {
+  counter += 1;
+  return {
+    channel_id: overrides.channel_id ?? `chan-${counter}`,
+    channel_name: `Acme Page ${counter}`,
+    kind: "messenger",
+    last_event_at: null,
+    lag_ms: null,
+    processed_24h: 0,
+    failed: 0,
+    dead: 0,
+    pending: 0,
+    ...overrides,
+  };
+}
+
+export function buildWebhookEvent(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
+  counter += 1;
+  return {
+    id: overrides.id ?? `evt-${counter}`,
+    object: "page",
+    status: "processed",
+    attempts: 1,
+    last_error: null,
+    result: null,
+    received_at: "2026-11-20T10:00:00Z",
+    processed_at: "2026-11-20T10:00:01Z",
+    channel_ids: [],
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { agoLabel, daysUntil, inDays, initials, relativeTime, timeUntil, windowLabel } from "./format";
+import { agoLabel, daysUntil, formatBytes, formatDuration, inDays, initials, relativeTime, timeUntil, windowLabel } from "./format";
 
 const NOW = Date.parse("2026-11-21T12:00:00Z");
 
@@ -55,5 +55,22 @@ describe("channel times", () => {
     expect(inDays(5)).toBe("in 5 days");
     expect(inDays(1)).toBe("in 1 day");
     expect(inDays(0)).toBe("today");
+  });
+
+  it("formatBytes", () => {
+    expect(formatBytes(null)).toBe("");
+    expect(formatBytes(812)).toBe("812 B");
+    expect(formatBytes(48_213)).toBe("47 KB");
+    expect(formatBytes(1_258_291)).toBe("1.2 MB");
+    expect(formatBytes(5 * 1024 * 1024)).toBe("5 MB");
+  });
+
+  it("formatDuration", () => {
+    expect(formatDuration(null)).toBe("—");
+    expect(formatDuration(240)).toBe("240 ms");
+    expect(formatDuration(1500)).toBe("1.5 s");
+    expect(formatDuration(42_000)).toBe("42 s");
+    expect(formatDuration(4 * 60_000)).toBe("4 min");
+    expect(formatDuration(2 * 3_600_000)).toBe("2 h");
   });
 });

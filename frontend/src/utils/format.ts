@@ -105,3 +105,53 @@ export function inDays(days: number): string {
   if (days <= 0) return "today";
   return `in ${days} ${days === 1 ? "day" : "days"}`;
 }
+
+/** "812 B", "48 KB", "3.4 MB" for a file card; "" when unknown. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "";
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1).replace(/\.0$/, "") : Math.round(value)} ${units[unit]}`;
+}
+
+/** "240 ms", "1.5 s", "4 min", "2 h" for a processing lag; "—" when unknown. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0).replace(/\.0$/, "")} s`;
+  if (ms < HOUR) return `${Math.round(ms / MINUTE)} min`;
+  if (ms < DAY) return `${(ms / HOUR).toFixed(1).replace(/\.0$/, "")} h`;
+  return `${Math.round(ms / DAY)} d`;
+}
+
+/** "€12.50" for an amount in a currency; "12.5 XYZ" when the code is not one Intl knows. */
+export function formatMoney(amount: number, currency: string | null): string {
+  if (currency !== null) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+    } catch {
+      return `${amount} ${currency}`;
+    }
+  }
+  return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(amount);
+}
+
+/** "20 Nov, 14:05:09" for an operations table (seconds matter there). */
+export function dateTimeLabel(iso: string | null): string {
+  if (iso === null) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleString(undefined, {
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+}

@@ -1,9 +1,10 @@
-import { Inbox, LogOut, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
+import { Activity, Inbox, LogOut, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
 import { NavLink, Outlet } from "react-router";
 
 import { Avatar, AvatarFallback } from "@/components/ui/avatar";
 import { useMe } from "@/features/auth/api/get-me";
 import { useLogout } from "@/features/auth/hooks/use-auth";
+import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
 import { ReauthBanner } from "@/features/channels/components/reauth-banner";
 import { useRealtimeConnection, type RealtimeStatus } from "@/lib/realtime";
 import { cn } from "@/lib/utils";
@@ -97,6 +98,7 @@ function NavItem({ to, label, icon: Icon, testId }: { to: string; label: string;
  */
 export function AppLayout() {
   const status = useRealtimeConnection();
+  const isAdmin = useIsTenantAdmin() === true;
   return (
     <div className="flex h-full min-h-0">
       <aside className="flex w-16 shrink-0 flex-col bg-sidebar py-4 text-sidebar-foreground lg:w-64">
@@ -109,6 +111,7 @@ export function AppLayout() {
         <nav className="flex flex-col gap-1 px-2" aria-label="Main">
           <NavItem to="/inbox" label="Inbox" icon={Inbox} testId="nav-inbox" />
           <NavItem to="/channels" label="Channels" icon={Plug} testId="nav-channels" />
+          {isAdmin && <NavItem to="/operations" label="Operations" icon={Activity} testId="nav-operations" />}
         </nav>
         <div className="mt-auto flex flex-col gap-3 px-2">
           <ConnectionStatus status={status} />

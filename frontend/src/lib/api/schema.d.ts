@@ -179,6 +179,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inbox/attachments/{attachment_id}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attachment Url
+         * @description A short-lived presigned URL for one of this tenant's stored files.
+         */
+        get: operations["attachment_url_api_inbox_attachments__attachment_id__url_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inbox/conversations": {
         parameters: {
             query?: never;
@@ -505,6 +525,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Channel Stats
+         * @description Per channel: last event, processing lag, failures and backlog.
+         */
+        get: operations["channel_stats_api_webhooks_channels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description Deliveries that concerned this tenant's channels, newest first.
+         */
+        get: operations["list_events_api_webhooks_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/events/{event_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay Event
+         * @description Process a delivery again (idempotent: nothing lands twice).
+         */
+        post: operations["replay_event_api_webhooks_events__event_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/meta": {
         parameters: {
             query?: never;
@@ -533,6 +613,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AttachmentOut
+         * @description A file on a message. Its bytes come from `GET /api/inbox/attachments/{id}/url`.
+         */
+        AttachmentOut: {
+            /** Error */
+            error: string | null;
+            /** Filename */
+            filename: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Mime Type */
+            mime_type: string | null;
+            /** Size */
+            size: number | null;
+            state: components["schemas"]["AttachmentState"];
+        };
+        /**
+         * AttachmentState
+         * @enum {string}
+         */
+        AttachmentState: "pending" | "stored" | "failed";
+        /** AttachmentUrl */
+        AttachmentUrl: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Url */
+            url: string;
+        };
         /** AuthorizeUrl */
         AuthorizeUrl: {
             /** Authorize Url */
@@ -606,6 +723,29 @@ export interface components {
             kind: components["schemas"]["ChannelKind"];
             /** Name */
             name: string;
+        };
+        /** ChannelWebhookStats */
+        ChannelWebhookStats: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /** Channel Name */
+            channel_name: string;
+            /** Dead */
+            dead: number;
+            /** Failed */
+            failed: number;
+            kind: components["schemas"]["ChannelKind"];
+            /** Lag Ms */
+            lag_ms: number | null;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Pending */
+            pending: number;
+            /** Processed 24H */
+            processed_24h: number;
         };
         /** ConnectPages */
         ConnectPages: {
@@ -743,9 +883,7 @@ export interface components {
         /** MessageOut */
         MessageOut: {
             /** Attachments */
-            attachments?: {
-                [key: string]: unknown;
-            }[];
+            attachments?: components["schemas"]["AttachmentOut"][];
             /** Author User Id */
             author_user_id: string | null;
             /** Content */
@@ -773,6 +911,9 @@ export interface components {
             id: string;
             /** Provider Timestamp */
             provider_timestamp: string | null;
+            /** Reactions */
+            reactions?: components["schemas"]["ReactionOut"][];
+            reply_to?: components["schemas"]["ReplyRef"] | null;
             /** Sent At */
             sent_at: string | null;
             status: components["schemas"]["MessageStatus"];
@@ -780,6 +921,11 @@ export interface components {
             text: string | null;
             /** Type */
             type: string;
+            /**
+             * Written Elsewhere
+             * @default false
+             */
+            written_elsewhere: boolean;
         };
         /**
          * MessageStatus
@@ -829,6 +975,13 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[ChannelWebhookStats] */
+        Page_ChannelWebhookStats_: {
+            /** Items */
+            items: components["schemas"]["ChannelWebhookStats"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[ConversationOut] */
         Page_ConversationOut_: {
             /** Items */
@@ -864,6 +1017,13 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[WebhookEventOut] */
+        Page_WebhookEventOut_: {
+            /** Items */
+            items: components["schemas"]["WebhookEventOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** PhoneNumberOption */
         PhoneNumberOption: {
             /** Connected */
@@ -878,6 +1038,21 @@ export interface components {
             status: string | null;
             /** Verified Name */
             verified_name: string | null;
+        };
+        /** ReactionOut */
+        ReactionOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "contact" | "business";
+            /** Emoji */
+            emoji: string;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -900,6 +1075,21 @@ export interface components {
         RenameChannel: {
             /** Name */
             name: string;
+        };
+        /**
+         * ReplyRef
+         * @description The message a reply quotes; `id` is null when Parley never saw the original.
+         */
+        ReplyRef: {
+            direction: components["schemas"]["MessageDirection"] | null;
+            /** External Id */
+            external_id: string;
+            /** Id */
+            id: string | null;
+            /** Text */
+            text: string | null;
+            /** Type */
+            type: string | null;
         };
         /**
          * Role
@@ -964,6 +1154,40 @@ export interface components {
              */
             ownership: "owned" | "client";
         };
+        /**
+         * WebhookEventOut
+         * @description A stored delivery as its tenant's admins see it (the raw body is not exposed).
+         */
+        WebhookEventOut: {
+            /** Attempts */
+            attempts: number;
+            /** Channel Ids */
+            channel_ids: string[];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Object */
+            object: string | null;
+            /** Processed At */
+            processed_at: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Result */
+            result: string | null;
+            status: components["schemas"]["WebhookEventStatus"];
+        };
+        /**
+         * WebhookEventStatus
+         * @enum {string}
+         */
+        WebhookEventStatus: "received" | "processed" | "failed" | "dead";
         /**
          * WhatsAppLogin
          * @description Either the JS SDK's user access token or an Embedded Signup code.
@@ -1279,6 +1503,37 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    attachment_url_api_inbox_attachments__attachment_id__url_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentUrl"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1849,6 +2104,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    channel_stats_api_webhooks_channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ChannelWebhookStats_"];
+                };
+            };
+        };
+    };
+    list_events_api_webhooks_events_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["WebhookEventStatus"] | null;
+                channel_id?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WebhookEventOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replay_event_api_webhooks_events__event_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEventOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

@@ -42,6 +42,19 @@ export type MessagePage = JsonOf<
 >;
 export type Message = MessagePage["items"][number];
 export type MessageStatus = Message["status"];
+export type MessageDirection = Message["direction"];
+export type Attachment = NonNullable<Message["attachments"]>[number];
+/** The kinds the inbox draws (the schema says `string`; anything else is shown as a file). */
+export type AttachmentKind = "image" | "video" | "audio" | "file" | "sticker";
+export type Reaction = NonNullable<Message["reactions"]>[number];
+export type ReplyTo = NonNullable<Message["reply_to"]>;
+export type AttachmentUrl = JsonOf<paths["/api/inbox/attachments/{attachment_id}/url"]["get"]["responses"][200]>;
+
+export type WebhookChannelPage = JsonOf<paths["/api/webhooks/channels"]["get"]["responses"][200]>;
+export type WebhookChannel = WebhookChannelPage["items"][number];
+export type WebhookEventPage = JsonOf<paths["/api/webhooks/events"]["get"]["responses"][200]>;
+export type WebhookEvent = WebhookEventPage["items"][number];
+export type WebhookEventStatus = WebhookEvent["status"];
 
 /** Body of every non-2xx answer: show `detail` to the user. */
 export interface ApiErrorBody {

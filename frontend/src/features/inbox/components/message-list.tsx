@@ -1,5 +1,5 @@
 import { MessageSquareDashed } from "lucide-react";
-import { Fragment, useCallback, useRef } from "react";
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -16,6 +16,8 @@ import { MessageBubble } from "./message-bubble";
 export interface MessageListProps {
   conversationId: string;
   messages: Message[];
+  /** The customer's name, for reply quotes and reactions. */
+  contactName?: string | null;
   isPending: boolean;
   error: string | null;
   hasOlder: boolean;
@@ -25,15 +27,39 @@ export interface MessageListProps {
 }
 
 const LOAD_OLDER_THRESHOLD_PX = 80;
+const HIGHLIGHT_MS = 1600;
 
 function dayKey(iso: string): string {
   const d = new Date(iso);
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
+/** Loaded messages by our id and by the provider's id, to resolve what a reply quotes. */
+function useReplyTargets(messages: Message[]): (message: Message) => string | null {
+  const index = useMemo(() => {
+    const ids = new Set<string>();
+    const byExternalId = new Map<string, string>();
+    for (const message of messages) {
+      ids.add(message.id);
+      if (message.external_id !== null) byExternalId.set(message.external_id, message.id);
+    }
+    return { ids, byExternalId };
+  }, [messages]);
+  return useCallback(
+    (message: Message) => {
+      const replyTo = message.reply_to;
+      if (replyTo === null || replyTo === undefined) return null;
+      if (replyTo.id !== null && index.ids.has(replyTo.id)) return replyTo.id;
+      return index.byExternalId.get(replyTo.external_id) ?? null;
+    },
+    [index],
+  );
+}
+
 export function MessageList({
   conversationId,
   messages,
+  contactName = null,
   isPending,
   error,
   hasOlder,
@@ -51,6 +77,26 @@ export function MessageList({
       onLoadOlder();
     }
   }, [trackBottom, hasOlder, isFetchingOlder, onLoadOlder]);
+
+  const replyTargetOf = useReplyTargets(messages);
+  const [highlightedId, setHighlightedId] = useState<string | null>(null);
+  useEffect(() => {
+    if (highlightedId === null) return;
+    const timer = setTimeout(() => setHighlightedId(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlightedId]);
+
+  /** A reply quote was clicked: bring the original into view and flash it. */
+  const jumpToMessage = useCallback((messageId: string) => {
+    const viewport = viewportRef.current;
+    if (viewport === null) return;
+    const target = Array.from(viewport.querySelectorAll<HTMLElement>("[data-message-id]")).find(
+      (element) => element.dataset.messageId === messageId,
+    );
+    if (target === undefined) return;
+    target.scrollIntoView?.({ behavior: "smooth", block: "center" });
+    setHighlightedId(messageId);
+  }, []);
 
   let body;
   if (isPending) {
@@ -97,7 +143,13 @@ export function MessageList({
                   <span className="h-px flex-1 bg-border" />
                 </div>
               )}
-              <MessageBubble message={message} />
+              <MessageBubble
+                message={message}
+                contactName={contactName}
+                replyTargetId={replyTargetOf(message)}
+                onJumpToMessage={jumpToMessage}
+                highlighted={highlightedId === message.id}
+              />
             </Fragment>
           );
         })}

@@ -70,6 +70,7 @@ export function Thread({ conversationId, channels }: ThreadProps) {
       <MessageList
         conversationId={conversationId}
         messages={messages}
+        contactName={conversation.contact.name || null}
         isPending={messagesQuery.isPending}
         error={messagesQuery.isError ? errorMessage(messagesQuery.error) : null}
         hasOlder={messagesQuery.hasNextPage}

@@ -33,7 +33,7 @@ export function useAutoScroll(
   }, [viewportRef]);
 
   // The viewport shrinks when the composer grows (an error, a long draft) or the window is
-  // resized: a reader at the bottom stays at the bottom.
+  // resized, and the thread grows as photos load: a reader at the bottom stays at the bottom.
   useEffect(() => {
     const element = viewportRef.current;
     if (element === null || typeof ResizeObserver === "undefined") return;
@@ -41,6 +41,8 @@ export function useAutoScroll(
       if (state.current.nearBottom) scrollToBottom(element);
     });
     observer.observe(element);
+    // ...and its content grows when media finishes loading (a photo's height is only known then).
+    if (element.firstElementChild !== null) observer.observe(element.firstElementChild);
     return () => observer.disconnect();
   }, [viewportRef]);
 

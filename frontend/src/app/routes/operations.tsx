@@ -1,0 +1,88 @@
+import { ShieldAlert } from "lucide-react";
+import { useCallback, useMemo } from "react";
+import { useSearchParams } from "react-router";
+
+import { EmptyState } from "@/components/ui/empty-state";
+import { Spinner } from "@/components/ui/spinner";
+import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
+import { useWebhookChannels } from "@/features/operations/api/get-webhook-channels";
+import { ChannelHealthTable } from "@/features/operations/components/channel-health-table";
+import { WebhookEvents } from "@/features/operations/components/webhook-events";
+import type { WebhookEventStatus } from "@/lib/api/types";
+import type { WebhookEventFilters } from "@/lib/query-keys";
+
+const STATUSES: ReadonlySet<string> = new Set<WebhookEventStatus>(["received", "processed", "failed", "dead"]);
+
+/** The filters live in the URL (`?status=failed&channel=…`), so a view can be shared or reloaded. */
+function useEventFilters(): [WebhookEventFilters, (filters: WebhookEventFilters) => void] {
+  const [params, setParams] = useSearchParams();
+  const status = params.get("status");
+  const channel = params.get("channel");
+  const filters = useMemo<WebhookEventFilters>(
+    () => ({
+      status: status !== null && STATUSES.has(status) ? (status as WebhookEventStatus) : null,
+      channelId: channel !== null && channel !== "" ? channel : null,
+    }),
+    [status, channel],
+  );
+  const setFilters = useCallback(
+    (next: WebhookEventFilters) => {
+      const search = new URLSearchParams();
+      if (next.status !== null) search.set("status", next.status);
+      if (next.channelId !== null) search.set("channel", next.channelId);
+      setParams(search, { replace: true });
+    },
+    [setParams],
+  );
+  return [filters, setFilters];
+}
+
+function OperationsPage() {
+  const [filters, setFilters] = useEventFilters();
+  const channels = useWebhookChannels().data?.items ?? [];
+  return (
+    <div className="h-full overflow-y-auto">
+      <div className="mx-auto grid max-w-6xl gap-8 px-4 py-8 sm:px-6">
+        <div className="grid gap-1">
+          <h1 className="text-2xl font-semibold tracking-tight">Operations</h1>
+          <p className="text-sm text-muted-foreground">
+            How Meta&apos;s webhooks are arriving and being processed, per channel and one by one.
+          </p>
+        </div>
+        <section aria-labelledby="channels-heading" className="grid gap-3">
+          <h2 id="channels-heading" className="text-lg font-semibold tracking-tight">
+            Channels
+          </h2>
+          <ChannelHealthTable
+            selectedChannelId={filters.channelId}
+            onSelectChannel={(channelId) => setFilters({ ...filters, channelId })}
+          />
+        </section>
+        <WebhookEvents channels={channels} filters={filters} onFiltersChange={setFilters} />
+      </div>
+    </div>
+  );
+}
+
+/** Webhook health and the event log: owners and admins only (the API refuses everyone else). */
+export function OperationsRoute() {
+  const isAdmin = useIsTenantAdmin();
+  if (isAdmin === undefined) {
+    return (
+      <div className="flex h-full items-center justify-center">
+        <Spinner className="size-6" label="Loading" />
+      </div>
+    );
+  }
+  if (!isAdmin) {
+    return (
+      <EmptyState
+        className="h-full"
+        icon={ShieldAlert}
+        title="Operations is for owners and admins"
+        description="Ask an owner or admin of this workspace if you need to look at webhook deliveries."
+      />
+    );
+  }
+  return <OperationsPage />;
+}
