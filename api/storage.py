@@ -40,6 +40,15 @@ class Storage:
             except ClientError:
                 await s3.create_bucket(Bucket=self.bucket)
 
+    async def drop_bucket(self) -> None:
+        """Empty and delete the bucket (tests; an operator tearing down an environment)."""
+        async with self._client() as s3:
+            paginator = s3.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self.bucket):
+                for item in page.get("Contents", []):
+                    await s3.delete_object(Bucket=self.bucket, Key=item["Key"])
+            await s3.delete_bucket(Bucket=self.bucket)
+
     async def put(self, key: str, body: bytes, content_type: str | None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
         async with self._client() as s3:

@@ -170,5 +170,7 @@ async def storage(seaweed: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     store = get_storage()
     await store.ensure_bucket()
     yield store
+    # SeaweedFS gives each bucket its own volumes and the test server has few of them.
+    await store.drop_bucket()
     get_settings.cache_clear()
     get_storage.cache_clear()

@@ -48,6 +48,12 @@ class ChannelRouting:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def by_waba(self, waba_id: str) -> list[Channel]:
+        statement = select(Channel).where(
+            Channel.waba_id == waba_id, Channel.status != ChannelStatus.DISCONNECTED
+        )
+        return list((await self.session.execute(statement)).scalars())
+
     async def find(self, kind: ChannelKind, external_id: str) -> Channel | None:
         statement = select(Channel).where(
             Channel.kind == kind,

@@ -72,6 +72,10 @@ def preview_of(kind: str, text: str | None) -> str:
 
 def inbound_content(item: InboundMessage) -> dict[str, Any]:
     content = dict(item.content)
+    if any(ref.voice for ref in item.media):
+        content["voice"] = True
+    if any(ref.animated for ref in item.media):
+        content["animated"] = True
     if item.referral:
         content["referral"] = item.referral
     if item.standby:
@@ -170,8 +174,8 @@ class InboundRecorder:
             message.external_id = echo.external_id
             changed = True
         changed |= apply_to_message(message, MessageStatus.SENT, echo.sent_at)
-        if message.sent_at is None:
-            message.sent_at = echo.sent_at
+        # Meta's timestamp, not ours: delivery/read watermarks are on Meta's clock.
+        message.sent_at = echo.sent_at
         changed |= await StatusApplier(self.session).apply_pending(message)
         if changed:
             await emit_message(self.session, message)

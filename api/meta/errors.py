@@ -40,7 +40,7 @@ REASONS: dict[tuple[int, int | None], str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False)  # not frozen: Python sets __traceback__ etc. on raised exceptions
 class GraphError(Exception):
     """A failed Graph call, parsed from Meta's error envelope (or a network failure)."""
 

@@ -82,6 +82,9 @@ class WebhookProcessor:
         channels = {
             c.id: c for item in items if (c := await self._channel(kind, _channel_id(item)))
         }
+        for item in items:  # account and template events name a WABA, not a number
+            if isinstance(item, ChannelUpdate) and item.waba_id and not item.channel_external_id:
+                channels |= {c.id: c for c in await self.routing.by_waba(item.waba_id)}
         for channel in channels.values():
             await self.session.execute(
                 insert(WebhookEventRoute)

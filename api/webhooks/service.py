@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import jobs
 from api.errors import AppError, Unauthorized
-from api.models import WebhookEvent, WebhookEventStatus
+from api.models import PendingStatus, WebhookEvent, WebhookEventStatus
 from api.webhooks.signature import is_valid_signature
 
 PROCESS_JOB = "webhooks.process_event"
@@ -102,7 +102,10 @@ async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:
         )
         .returning(WebhookEvent.id)
     )
-    return len(result.scalars().all())
+    removed = len(result.scalars().all())
+    # Statuses parked for a message id that never arrived are of no use after this long.
+    await session.execute(delete(PendingStatus).where(PendingStatus.created_at < cutoff))
+    return removed
 
 
 async def stale_received_events(

@@ -10,9 +10,12 @@ from worker.main import WebhookWorkerSettings, WorkerSettings
 
 
 @pytest.mark.parametrize(
-    ("settings", "queue"), [(WorkerSettings, QUEUE_NAME), (WebhookWorkerSettings, WEBHOOK_QUEUE_NAME)]
+    ("settings", "queue"),
+    [(WorkerSettings, QUEUE_NAME), (WebhookWorkerSettings, WEBHOOK_QUEUE_NAME)],
 )
-def test_each_worker_settings_class_carries_its_own_redis_and_queue(settings: type, queue: str) -> None:
+def test_each_worker_settings_class_carries_its_own_redis_and_queue(
+    settings: type, queue: str
+) -> None:
     own = vars(settings)
     assert own["queue_name"] == queue
     redis = own["redis_settings"]

@@ -229,7 +229,7 @@ describe("message bubbles", () => {
         id: "ir",
         type: "interactive_reply",
         text: "Tomorrow 10:00",
-        content: { reply_id: "slot-1", title: "Tomorrow 10:00", description: "At the Soho store", kind: "list_reply" },
+        content: { reply_id: "slot-1", title: "Tomorrow 10:00", description: "At the Soho store", kind: "list" },
       }),
       buildMessage({ id: "br", type: "button_reply", text: "Stop promotions", content: { payload: "STOP" } }),
       buildMessage({

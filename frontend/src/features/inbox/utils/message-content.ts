@@ -255,7 +255,7 @@ export function replyChip(message: Pick<Message, "type" | "content">): ReplyChip
     }
     case "interactive_reply":
       return {
-        label: content.kind === "list_reply" ? "List choice" : "Button reply",
+        label: content.kind === "list" ? "List choice" : "Button reply",
         detail: str(content.reply_id),
         description: str(content.description),
       };
