@@ -32,6 +32,8 @@ from api.webhooks.service import PROCESS_JOB, process_job_id, prune_processed, s
 logger = logging.getLogger(__name__)
 
 SWEEP_AFTER = timedelta(seconds=60)
+SWEEP_PAGE = 1000
+SWEEP_MAX = 200_000
 
 
 def get_meta_client() -> MetaClient:
@@ -161,13 +163,25 @@ async def check_tokens(ctx: dict[str, Any]) -> str:
 
 
 async def sweep_webhook_events(ctx: dict[str, Any]) -> int:
-    """Re-enqueue deliveries whose queue entry never ran (e.g. Redis was down at ingest)."""
-    async with unit_of_work() as session:
-        stale = await stale_received_events(session, SWEEP_AFTER)
-    for event_id in stale:
-        await send_job(
-            PROCESS_JOB, str(event_id), job_id=process_job_id(event_id), queue=WEBHOOK_QUEUE_NAME
-        )
-    if stale:
-        logger.info("re-enqueued %d stale webhook events", len(stale))
-    return len(stale)
+    """Re-enqueue deliveries whose queue entry never ran (e.g. Redis was down or restarted).
+
+    Walks the whole backlog in pages, so after a Redis loss everything is re-driven in one
+    sweep instead of a page per sweep; arq's job ids collapse duplicates of live jobs."""
+    total, after = 0, None
+    while total < SWEEP_MAX:
+        async with unit_of_work() as session:
+            stale = await stale_received_events(session, SWEEP_AFTER, after=after, limit=SWEEP_PAGE)
+        for event_id, _ in stale:
+            await send_job(
+                PROCESS_JOB,
+                str(event_id),
+                job_id=process_job_id(event_id),
+                queue=WEBHOOK_QUEUE_NAME,
+            )
+        total += len(stale)
+        if len(stale) < SWEEP_PAGE:
+            break
+        after = stale[-1]  # (id, received_at)
+    if total:
+        logger.info("re-enqueued %d stale webhook events", total)
+    return total

@@ -11,7 +11,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,17 +109,26 @@ async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:
 
 
 async def stale_received_events(
-    session: AsyncSession, older_than: timedelta, limit: int = 500
-) -> list[uuid.UUID]:
-    """Events not done after `older_than`: their queue entry was lost, or Redis was down."""
+    session: AsyncSession,
+    older_than: timedelta,
+    *,
+    after: tuple[uuid.UUID, datetime] | None = None,
+    limit: int = 500,
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Events not done after `older_than` (their queue entry was lost, or Redis was down),
+    oldest first, as (id, received_at) keyset pages."""
     cutoff = datetime.now(UTC) - older_than
-    result = await session.execute(
-        select(WebhookEvent.id)
-        .where(
-            WebhookEvent.status.in_([WebhookEventStatus.RECEIVED, WebhookEventStatus.FAILED]),
-            WebhookEvent.received_at < cutoff,
-        )
-        .order_by(WebhookEvent.received_at)
-        .limit(limit)
+    statement = select(WebhookEvent.id, WebhookEvent.received_at).where(
+        WebhookEvent.status.in_([WebhookEventStatus.RECEIVED, WebhookEventStatus.FAILED]),
+        WebhookEvent.received_at < cutoff,
     )
-    return list(result.scalars())
+    if after is not None:
+        last_id, last_at = after
+        statement = statement.where(
+            or_(
+                WebhookEvent.received_at > last_at,
+                and_(WebhookEvent.received_at == last_at, WebhookEvent.id > last_id),
+            )
+        )
+    statement = statement.order_by(WebhookEvent.received_at, WebhookEvent.id).limit(limit)
+    return [(row[0], row[1]) for row in await session.execute(statement)]

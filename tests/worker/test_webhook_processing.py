@@ -203,3 +203,22 @@ async def test_sweeper_reenqueues_events_whose_job_was_lost(
     assert await tasks.sweep_webhook_events({}) == 1
     queued = [k.decode() for k in await redis.zrange(WEBHOOK_QUEUE_NAME, 0, -1)]  # type: ignore[attr-defined]
     assert queued == [f"webhook:{event_id}"]
+
+
+async def test_one_sweep_redrives_a_backlog_larger_than_a_page(
+    client: httpx.AsyncClient, session: AsyncSession, redis: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from api.jobs import WEBHOOK_QUEUE_NAME
+
+    ids = {
+        await deliver(client, session, messenger_text_payload("1", "2", f"hi {i}"))
+        for i in range(5)
+    }
+    await redis.flushdb()  # type: ignore[attr-defined]  # a Redis restart lost every queued job
+    monkeypatch.setattr(tasks, "SWEEP_AFTER", timedelta(seconds=0))
+    monkeypatch.setattr(tasks, "SWEEP_PAGE", 2)
+    assert await tasks.sweep_webhook_events({}) == 5
+    queued = {k.decode() for k in await redis.zrange(WEBHOOK_QUEUE_NAME, 0, -1)}  # type: ignore[attr-defined]
+    assert queued == {f"webhook:{event_id}" for event_id in ids}
