@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,29 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+# asyncpg errors that mean "the database went away", whatever SQLAlchemy wraps them in.
+CONNECTION_ERRORS = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "InterfaceError",
+    }
+)
+
+
+async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    original = type(getattr(exc.orig, "__cause__", None) or exc.orig).__name__
+    if (
+        exc.connection_invalidated
+        or original in CONNECTION_ERRORS
+        or "connection" in str(exc.orig).lower()
+    ):
+        return await _database_unavailable(request, exc)
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(error_body("internal_error", "Something went wrong on our side."), 500)
@@ -124,4 +147,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for connection_error in (OSError, TimeoutError, OperationalError, InterfaceError):
         app.add_exception_handler(connection_error, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _dbapi_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -164,10 +164,13 @@ class Stack:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.commands: dict[str, list[str]] = {}
+        self.restarts = 0
 
     def start(self, name: str, args: list[str], cwd: Path = ROOT) -> None:
         process = subprocess.Popen(args, cwd=cwd, env=self.env, start_new_session=True)
         self.children.append((name, process))
+        self.commands[name] = args
 
     def stop(self) -> None:
         for _, process in reversed(self.children):
@@ -179,6 +182,22 @@ class Stack:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+    def restart_workers(self) -> bool:
+        """Restart dead worker processes, like a supervisor in production; False if another
+        kind of process died (or workers keep dying)."""
+        dead = [(i, name) for i, (name, p) in enumerate(self.children) if p.poll() is not None]
+        if not dead or any("worker" not in name for _, name in dead) or self.restarts > 20:
+            return False
+        time.sleep(1)
+        for index, name in dead:
+            args = self.commands[name]
+            self.children[index] = (
+                name,
+                subprocess.Popen(args, cwd=ROOT, env=self.env, start_new_session=True),
+            )
+            self.restarts += 1
+        return True
 
     def dead_child(self) -> str | None:
         for name, process in self.children:
@@ -317,7 +336,9 @@ def supervise(stack: Stack) -> None:
     signal.signal(signal.SIGINT, _stop)
     while not stopping:
         problem = stack.dead_child()
-        if problem:
+        if problem and stack.restart_workers():
+            log(f"{problem}; restarted it (arq exits when Redis goes away)")
+        elif problem:
             log(f"{problem}; stopping everything")
             raise SystemExit(1)
         time.sleep(0.5)

@@ -32,10 +32,11 @@ def dedup_key(body: bytes) -> str:
 def object_of(body: bytes) -> str | None:
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # anything goes: it is stored and judged later
         return None
     value = payload.get("object") if isinstance(payload, dict) else None
-    return str(value)[:64] if value is not None else None
+    # PostgreSQL text cannot hold NUL; this column is only a label for operators.
+    return str(value).replace("\x00", "")[:64] if value is not None else None
 
 
 def process_job_id(event_id: uuid.UUID) -> str:
