@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events
-from api.channels.schemas import channel_out
+from api.channels.schemas import emit_channel_updated
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
 from api.meta.client import MetaClient
@@ -44,8 +43,7 @@ async def check_channel_tokens(
             channel.status = ChannelStatus.NEEDS_REAUTH
             report.needs_reauth += 1
         channel.token_checked_at = datetime.now(UTC)
-        payload = {"channel": channel_out(channel, datetime.now(UTC)).model_dump(mode="json")}
-        events.emit(session, channel.tenant_id, "channel:updated", payload)
+        emit_channel_updated(session, channel)
     await session.flush()
     return report
 

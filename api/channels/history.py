@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events
-from api.channels.schemas import channel_out
+from api.channels.schemas import emit_channel_updated
 from api.crypto import SecretBox
 from api.inbox.ingest import ContactInfo, HistoricMessage, HistoryRecorder
 from api.meta.errors import ErrorAction, GraphError
@@ -107,5 +106,4 @@ class HistoryImport:
         return channel
 
     def announce(self, channel: Channel) -> None:
-        payload = {"channel": channel_out(channel, datetime.now(UTC)).model_dump(mode="json")}
-        events.emit(self.session, channel.tenant_id, "channel:updated", payload)
+        emit_channel_updated(self.session, channel)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import events
 from api.models import Channel, ChannelKind, ChannelStatus
 
 EXPIRY_WARNING = timedelta(days=7)
@@ -101,3 +103,12 @@ def channel_out(channel: Channel, now: datetime) -> ChannelOut:
         ),
         created_at=channel.created_at,
     )
+
+
+def emit_channel_updated(session: AsyncSession, channel: Channel) -> ChannelOut:
+    """Publish the channel's current state (`channel:updated`) once the session commits."""
+    out = channel_out(channel, datetime.now(UTC))
+    events.emit(
+        session, channel.tenant_id, "channel:updated", {"channel": out.model_dump(mode="json")}
+    )
+    return out

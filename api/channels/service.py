@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events
 from api.channels.repository import ChannelRepository
-from api.channels.schemas import ChannelOut, channel_out
+from api.channels.schemas import ChannelOut, channel_out, emit_channel_updated
 from api.config import Settings
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError, NotFound
@@ -100,11 +99,4 @@ class ChannelService:
         return channel
 
     def _changed(self, channel: Channel) -> ChannelOut:
-        out = channel_out(channel, datetime.now(UTC))
-        events.emit(
-            self.session,
-            channel.tenant_id,
-            "channel:updated",
-            {"channel": out.model_dump(mode="json")},
-        )
-        return out
+        return emit_channel_updated(self.session, channel)

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events
 from api.channels.events import ChannelUpdate
-from api.channels.schemas import channel_out
+from api.channels.schemas import emit_channel_updated
 from api.models import Channel, ChannelKind, ChannelStatus, MessageTemplate, WhatsAppBusinessAccount
 
 
@@ -120,5 +119,4 @@ class ChannelUpdates:
         ]
 
     def _announce(self, channel: Channel) -> None:
-        payload = {"channel": channel_out(channel, datetime.now(UTC)).model_dump(mode="json")}
-        events.emit(self.session, channel.tenant_id, "channel:updated", payload)
+        emit_channel_updated(self.session, channel)

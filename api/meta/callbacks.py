@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events
-from api.channels.schemas import channel_out
+from api.channels.schemas import emit_channel_updated
 from api.errors import AppError
 from api.models import (
     Channel,
@@ -126,10 +125,8 @@ async def delete_user_data(session: AsyncSession, fb_user_id: str) -> DataDeleti
 
 
 def _announce(session: AsyncSession, channels: list[Channel]) -> None:
-    now = datetime.now(UTC)
     for channel in channels:
-        payload = {"channel": channel_out(channel, now).model_dump(mode="json")}
-        events.emit(session, channel.tenant_id, "channel:updated", payload)
+        emit_channel_updated(session, channel)
 
 
 async def deletion_status(session: AsyncSession, code: str) -> DataDeletionRequest | None:

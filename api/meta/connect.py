@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import events, jobs
+from api import jobs
 from api.channels.repository import ChannelRepository, ChannelRouting
-from api.channels.schemas import ChannelOut, channel_out
+from api.channels.schemas import ChannelOut, channel_out, emit_channel_updated
 from api.crypto import SecretBox
 from api.errors import AppError, Conflict, NotFound
 from api.meta.client import MetaClient, PageGrant
@@ -328,5 +328,4 @@ class ConnectService:
         )
 
     def announce(self, channel: Channel) -> None:
-        payload = {"channel": channel_out(channel, datetime.now(UTC)).model_dump(mode="json")}
-        events.emit(self.session, channel.tenant_id, "channel:updated", payload)
+        emit_channel_updated(self.session, channel)
