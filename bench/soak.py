@@ -33,8 +33,8 @@ from tests.reliability.harness import (  # noqa: E402
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEADER = """# Bench results
 
-One line per run of `python bench/soak.py`, appended by the script: when, code version,
-machine, workload, then what was measured. Compare runs on the same machine only.
+One line per run of a benchmark (`python bench/<name>.py`), appended by the script: when,
+code version, machine, workload, then what was measured. Compare runs on the same machine only.
 
 """
 
@@ -76,6 +76,14 @@ def result_line(result: SoakResult) -> str:
     )
 
 
+def append_result(line: str, results: Path = RESULTS) -> None:
+    """One line per run, under the file's header."""
+    if not results.exists():
+        results.write_text(HEADER)
+    with results.open("a") as out:
+        out.write(line if line.endswith("\n") else line + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=20_000, help="POSTs, duplicates included")
@@ -105,10 +113,7 @@ def main() -> int:
     )
     result = asyncio.run(run_soak(config))
     print(result.summary(), flush=True)
-    if not args.results.exists():
-        args.results.write_text(HEADER)
-    with args.results.open("a") as results:
-        results.write(result_line(result))
+    append_result(result_line(result), args.results)
     print(f"appended to {args.results}")
     return 1 if result.failures else 0
 

@@ -6,14 +6,27 @@ Each is a genuine file of its type, so a receiver can sniff, thumbnail or hash i
 * ``webp``: a 1x1 lossless WebP (WhatsApp stickers);
 * ``mp3``: ten silent MPEG-1 Layer III frames (about a quarter of a second);
 * ``ogg``: an Ogg Opus stream of five silent 20 ms packets (voice notes);
-* ``mp4``: an ISO-BMFF header (``ftyp`` + ``moov/mvhd`` + empty ``mdat``);
+* ``mp4``: one second of H.264 video, 64x64 at 10 fps (``samples/video.mp4``, 3.7 KB),
+  so a browser's ``<video>`` can play it;
 * ``pdf``: a one-page PDF with a correct cross-reference table.
+
+All but the MP4 are built here, in Python; the MP4 is a file next to this module, made once
+with ffmpeg (the command is in the comment above ``SAMPLES``); nothing needs ffmpeg to run.
 """
 
 import base64
 import struct
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
+
+# Files too fiddly to build by hand. ``video.mp4`` was made (deterministically) with
+#   ffmpeg -f lavfi -i testsrc2=size=64x64:rate=10:duration=1 -c:v libx264
+#     -profile:v baseline -level 1.0 -pix_fmt yuv420p -crf 30 -g 10
+#     -bsf:v filter_units=remove_types=6 -map_metadata -1 -fflags +bitexact
+#     -flags:v +bitexact -movflags +faststart -an video.mp4
+# (constrained baseline, one keyframe, no SEI; moov before mdat for progressive playback).
+SAMPLES = Path(__file__).parent / "samples"
 
 
 @dataclass(frozen=True)
@@ -87,26 +100,6 @@ def build_ogg_opus(packets: int = 5) -> bytes:
     )
 
 
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
-
-
-def build_mp4() -> bytes:
-    """An MP4 header: ``ftyp`` (isom), a movie header of one second, an empty ``mdat``."""
-    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isommp41")
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    mvhd = _box(
-        b"mvhd",
-        struct.pack(">IIIII", 0, 0, 0, 1000, 1000)  # version/flags, times, timescale, duration
-        + struct.pack(">IH", 0x10000, 0x100)  # rate 1.0, volume 1.0
-        + bytes(10)
-        + matrix
-        + bytes(24)
-        + struct.pack(">I", 1),  # next track id
-    )
-    return ftyp + _box(b"moov", mvhd) + _box(b"mdat", b"")
-
-
 def build_pdf(text: str = "metasim sample document") -> bytes:
     """A one-page PDF showing ``text`` (ASCII), with exact xref offsets."""
     stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
@@ -136,5 +129,5 @@ PNG_STICKER = AssetFile(build_png((255, 196, 0)), "image/png", "sticker.png")
 WEBP_STICKER = AssetFile(WEBP_1X1, "image/webp", "sticker.webp")
 MP3_AUDIO = AssetFile(build_mp3(), "audio/mpeg", "audio.mp3")
 OGG_VOICE = AssetFile(build_ogg_opus(), "audio/ogg; codecs=opus", "voice.ogg")
-MP4_VIDEO = AssetFile(build_mp4(), "video/mp4", "video.mp4")
+MP4_VIDEO = AssetFile((SAMPLES / "video.mp4").read_bytes(), "video/mp4", "video.mp4")
 PDF_FILE = AssetFile(build_pdf(), "application/pdf", "document.pdf")

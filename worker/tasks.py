@@ -19,6 +19,7 @@ from api.contacts.profiles import fetch_profile
 from api.crypto import get_secret_box
 from api.db import unit_of_work
 from api.inbox.media import MediaFetch, check_digest, is_permanent
+from api.inbox.redrive import redrive_sends
 from api.inbox.sending import MessageSender
 from api.jobs import WEBHOOK_QUEUE_NAME, send_job
 from api.meta.client import MetaClient
@@ -46,11 +47,10 @@ def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 300.0) -> floa
 
 
 async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
-    """Route (own commit, so failures are attributable), then process in one unit of work."""
+    """Route and process in one unit of work; on failure, record it (with the routes, so
+    the tenant's admins see it) and retry with backoff until the event is `dead`."""
     id_, app_id = uuid.UUID(event_id), get_settings().meta.app_id
     try:
-        async with unit_of_work() as session:
-            await WebhookProcessor(session, app_id).route(id_)
         async with unit_of_work() as session:
             event = await WebhookProcessor(session, app_id).process(id_)
             return event.status.value if event else "missing"
@@ -58,6 +58,11 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
         logger.exception("webhook event %s failed", event_id)
         async with unit_of_work() as session:
             status = await record_failure(session, id_, f"{type(exc).__name__}: {exc}")
+            try:
+                async with session.begin_nested():
+                    await WebhookProcessor(session, app_id).route(id_)
+            except Exception:  # the failure is recorded either way
+                logger.exception("webhook event %s could not be routed", event_id)
         if status is WebhookEventStatus.DEAD:
             return status.value
         raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from exc
@@ -185,3 +190,16 @@ async def sweep_webhook_events(ctx: dict[str, Any]) -> int:
     if total:
         logger.info("re-enqueued %d stale webhook events", total)
     return total
+
+
+async def redrive_outbound(ctx: dict[str, Any]) -> str:
+    """Every minute: re-enqueue replies whose send job was lost, and mark `failed` the ones a
+    dead worker left in `sending` (sending those again could reach the customer twice)."""
+    report = await redrive_sends()
+    if report.requeued:  # arq keeps one job per id: some of these may still have had theirs
+        logger.info("re-enqueued the send job of %d stale queued replies", report.requeued)
+    if report.unconfirmed:
+        logger.warning(
+            "marked %d replies stuck in sending failed (send_unconfirmed)", report.unconfirmed
+        )
+    return f"requeued {report.requeued}, unconfirmed {report.unconfirmed}"

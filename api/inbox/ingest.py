@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, literal, literal_column, select, update
@@ -50,6 +50,18 @@ MEDIA_LABELS = {
     "contacts": "👤 Contact",
     "order": "🛒 Order",
 }
+
+
+# `channels.last_event_at` is shown as "last event" in the UI: minute resolution is plenty,
+# and writing the channel row on every message would serialise all of a channel's
+# concurrent deliveries on that one row lock.
+LAST_EVENT_RESOLUTION = timedelta(minutes=1)
+
+
+def touch_channel(channel: Channel) -> None:
+    now = datetime.now(UTC)
+    if channel.last_event_at is None or now - channel.last_event_at >= LAST_EVENT_RESOLUTION:
+        channel.last_event_at = now
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +106,8 @@ class InboundRecorder:
         info = ContactInfo(
             item.contact_external_id, item.contact_name, item.username, item.business_user_id
         )
-        contact_id, contact_is_new = await self._contact(channel, info)
-        conversation_id = await self._conversation(channel, contact_id, item.sent_at)
+        contact, contact_is_new = await self._contact(channel, info)
+        conversation_id = await self._conversation(channel, contact.id, item.sent_at)
         message = await self._insert(
             channel,
             conversation_id,
@@ -110,16 +122,16 @@ class InboundRecorder:
         )
         if message is None:
             return None
-        await self._attach(message, item.media)
+        attachments = await self._attach(message, item.media)
         conversation = await self._bump(
             conversation_id, item.type, item.text, item.sent_at, inbound=True
         )
-        channel.last_event_at = datetime.now(UTC)
+        touch_channel(channel)
         if contact_is_new and item.contact_name is None:
             jobs.enqueue_job(
-                self.session, FETCH_PROFILE_JOB, str(contact_id), job_id=f"profile:{contact_id}"
+                self.session, FETCH_PROFILE_JOB, str(contact.id), job_id=f"profile:{contact.id}"
             )
-        await self._emit(channel, message, conversation)
+        await self._emit(channel, contact, message, conversation, attachments)
         return Recorded(message, conversation)
 
     # --- the business's own messages seen as echoes ------------------------------
@@ -129,8 +141,8 @@ class InboundRecorder:
         ours = await self._our_message(channel, echo) if echo.app_id == our_app_id else None
         if ours is not None:
             return await self._confirm_ours(ours, echo)
-        contact_id, _ = await self._contact(channel, ContactInfo(echo.contact_external_id))
-        conversation_id = await self._conversation(channel, contact_id, echo.sent_at)
+        contact, _ = await self._contact(channel, ContactInfo(echo.contact_external_id))
+        conversation_id = await self._conversation(channel, contact.id, echo.sent_at)
         message = await self._insert(
             channel,
             conversation_id,
@@ -145,12 +157,12 @@ class InboundRecorder:
         )
         if message is None:
             return "duplicate echo"
-        await self._attach(message, echo.media)
+        attachments = await self._attach(message, echo.media)
         conversation = await self._bump(
             conversation_id, echo.type, echo.text, echo.sent_at, inbound=False
         )
         await StatusApplier(self.session).apply_pending(message)
-        await self._emit(channel, message, conversation)
+        await self._emit(channel, contact, message, conversation, attachments)
         return "echo written elsewhere" if message.written_elsewhere else "echo recorded"
 
     async def _our_message(self, channel: Channel, echo: OutboundEcho) -> Message | None:
@@ -200,12 +212,9 @@ class InboundRecorder:
 
     # --- shared pieces -----------------------------------------------------------
 
-    async def _contact(self, channel: Channel, info: ContactInfo) -> tuple[uuid.UUID, bool]:
-        values: dict[str, Any] = {
-            "tenant_id": channel.tenant_id,
-            "channel_id": channel.id,
-            "external_id": info.external_id,
-        }
+    async def _contact(self, channel: Channel, info: ContactInfo) -> tuple[Contact, bool]:
+        """The contact, and whether it was seen first now. Reads first: a returning
+        customer whose name has not changed costs one query and no write."""
         updates = {
             key: value
             for key, value in (
@@ -215,8 +224,20 @@ class InboundRecorder:
             )
             if value
         }
-        statement = insert(Contact).values(**values, **updates)
-        if updates:  # the channel told us who this is: keep it current
+        where = (Contact.channel_id == channel.id, Contact.external_id == info.external_id)
+        contact = (await self.session.execute(select(Contact).where(*where))).scalar()
+        if contact is not None:
+            for key, value in updates.items():  # the channel told us who this is
+                if getattr(contact, key) != value:
+                    setattr(contact, key, value)
+            return contact, False
+        statement = insert(Contact).values(
+            tenant_id=channel.tenant_id,
+            channel_id=channel.id,
+            external_id=info.external_id,
+            **updates,
+        )
+        if updates:
             statement = statement.on_conflict_do_update(
                 index_elements=["channel_id", "external_id"], set_=updates
             )
@@ -224,21 +245,20 @@ class InboundRecorder:
             statement = statement.on_conflict_do_nothing(
                 index_elements=["channel_id", "external_id"]
             )
-        # xmax = 0 only on a freshly inserted row (PostgreSQL), i.e. a contact seen first now.
+        # xmax = 0 only on a freshly inserted row (PostgreSQL): a concurrent worker may
+        # have created the contact since we looked.
         is_new: Label[bool] = literal_column("xmax = 0").label("inserted")
         row = (await self.session.execute(statement.returning(Contact.id, is_new))).one_or_none()
-        if row is not None:
-            return row[0], bool(row[1])
-        existing = await self.session.execute(
-            select(Contact.id).where(
-                Contact.channel_id == channel.id, Contact.external_id == info.external_id
-            )
-        )
-        return existing.scalar_one(), False
+        contact = (await self.session.execute(select(Contact).where(*where))).scalar_one()
+        return contact, row is not None and bool(row[1])
 
     async def _conversation(
         self, channel: Channel, contact_id: uuid.UUID, first_at: datetime
     ) -> uuid.UUID:
+        where = (Conversation.channel_id == channel.id, Conversation.contact_id == contact_id)
+        found = (await self.session.execute(select(Conversation.id).where(*where))).scalar()
+        if found is not None:
+            return found
         await self.session.execute(
             insert(Conversation)
             .values(
@@ -249,12 +269,7 @@ class InboundRecorder:
             )
             .on_conflict_do_nothing(index_elements=["channel_id", "contact_id"])
         )
-        found = await self.session.execute(
-            select(Conversation.id).where(
-                Conversation.channel_id == channel.id, Conversation.contact_id == contact_id
-            )
-        )
-        return found.scalar_one()
+        return (await self.session.execute(select(Conversation.id).where(*where))).scalar_one()
 
     async def _insert(
         self,
@@ -294,8 +309,9 @@ class InboundRecorder:
         )
         return inserted.scalar_one_or_none()
 
-    async def _attach(self, message: Message, media: tuple[MediaRef, ...]) -> None:
+    async def _attach(self, message: Message, media: tuple[MediaRef, ...]) -> list[Attachment]:
         """Attachments start `pending`; each is fetched into storage by its own job."""
+        attachments: list[Attachment] = []
         for position, ref in enumerate(media):
             attachment = Attachment(
                 id=uuid.uuid4(),
@@ -310,11 +326,13 @@ class InboundRecorder:
                 position=position,
             )
             self.session.add(attachment)
+            attachments.append(attachment)
             jobs.enqueue_job(
                 self.session, FETCH_MEDIA_JOB, str(attachment.id), job_id=f"media:{attachment.id}"
             )
         if media:
             await self.session.flush()
+        return attachments
 
     async def _bump(
         self,
@@ -349,13 +367,14 @@ class InboundRecorder:
                 ),
                 "snoozed_until": case((reopen, None), else_=Conversation.snoozed_until),
             }
-        await self.session.execute(
+        bumped = await self.session.execute(
             update(Conversation)
             .where(Conversation.id == conversation_id)
             .values(**values)
-            .execution_options(synchronize_session=False)
+            .returning(Conversation)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        return await self._load(conversation_id)
+        return bumped.scalar_one()
 
     async def _load(self, conversation_id: uuid.UUID) -> Conversation:
         result = await self.session.execute(
@@ -366,21 +385,33 @@ class InboundRecorder:
         )
         return result.scalar_one()
 
-    async def _emit(self, channel: Channel, message: Message, conversation: Conversation) -> None:
+    async def _emit(
+        self,
+        channel: Channel,
+        contact: Contact,
+        message: Message,
+        conversation: Conversation,
+        attachments: list[Attachment],
+    ) -> None:
         events.emit(
             self.session,
             channel.tenant_id,
             "message:new",
-            await message_payload(self.session, message),
+            await message_payload(self.session, message, attachments),
         )
-        self.emit_conversation(conversation)
+        self.emit_conversation(conversation, contact=contact, channel=channel)
 
-    def emit_conversation(self, conversation: Conversation) -> None:
-        payload = {
-            "conversation": conversation_out(conversation, datetime.now(UTC)).model_dump(
-                mode="json"
-            )
-        }
+    def emit_conversation(
+        self,
+        conversation: Conversation,
+        *,
+        contact: Contact | None = None,
+        channel: Channel | None = None,
+    ) -> None:
+        """`contact` and `channel` may be passed when the conversation was loaded without
+        them (a bumped row): they are then not loaded again."""
+        out = conversation_out(conversation, datetime.now(UTC), contact=contact, channel=channel)
+        payload = {"conversation": out.model_dump(mode="json")}
         events.emit(self.session, conversation.tenant_id, "conversation:updated", payload)
 
 
@@ -402,9 +433,9 @@ class HistoryRecorder(InboundRecorder):
         """Store a thread's messages (duplicates skipped). Returns how many were new."""
         if not messages:
             return 0
-        contact_id, _ = await self._contact(channel, contact)
+        known, _ = await self._contact(channel, contact)
         conversation_id = await self._conversation(
-            channel, contact_id, min(m.sent_at for m in messages)
+            channel, known.id, min(m.sent_at for m in messages)
         )
         new = 0
         for item in sorted(messages, key=lambda m: m.sent_at):

@@ -109,16 +109,20 @@ class SendMessageRequest(BaseModel):
         return value
 
 
-def conversation_out(conversation: Any, now: datetime) -> ConversationOut:
-    """Serialise a conversation loaded with its contact and channel."""
+def conversation_out(
+    conversation: Any, now: datetime, *, contact: Any = None, channel: Any = None
+) -> ConversationOut:
+    """Serialise a conversation loaded with its contact and channel (or given them)."""
     from api.inbox.policy import window_for
 
-    window = window_for(conversation.channel.kind, conversation.last_inbound_at, now)
+    channel = channel if channel is not None else conversation.channel
+    contact = contact if contact is not None else conversation.contact
+    window = window_for(channel.kind, conversation.last_inbound_at, now)
     return ConversationOut(
         id=conversation.id,
         channel_id=conversation.channel_id,
-        channel=ChannelSummary.model_validate(conversation.channel),
-        contact=ContactOut.model_validate(conversation.contact),
+        channel=ChannelSummary.model_validate(channel),
+        contact=ContactOut.model_validate(contact),
         status=conversation.status,
         assignee_id=conversation.assignee_id,
         labels=list(conversation.labels or []),

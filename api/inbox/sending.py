@@ -36,6 +36,11 @@ from api.vault import open_token
 MAX_SEND_ATTEMPTS = 5
 
 
+def send_job_id(message_id: uuid.UUID) -> str:
+    """The arq job id of a message's send: one live job per message, however often enqueued."""
+    return f"send:{message_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class SendPlan:
     message_id: uuid.UUID

@@ -13,6 +13,7 @@ from api.errors import AppError, Conflict, NotFound
 from api.inbox.policy import decide_free_form
 from api.inbox.repository import ConversationRepository, MessageRepository
 from api.inbox.schemas import ConversationOut, MessageOut, conversation_out, message_out
+from api.inbox.sending import send_job_id
 from api.inbox.views import messages_out
 from api.models import Conversation, Message, MessageDirection, MessageStatus
 from api.pagination import Page, decode_cursor, encode_cursor
@@ -101,7 +102,7 @@ class InboxService:
         conversation.last_message_at = now
         conversation.last_message_preview = text[:PREVIEW_LENGTH]
         await self.session.flush()
-        jobs.enqueue_job(self.session, SEND_JOB, str(message.id), job_id=f"send:{message.id}")
+        jobs.enqueue_job(self.session, SEND_JOB, str(message.id), job_id=send_job_id(message.id))
         out = message_out(message)
         events.emit(
             self.session,

@@ -24,6 +24,8 @@ from api.models import (
     PendingStatus,
 )
 
+SEND_UNCONFIRMED = "send_unconfirmed"  # error code of a send that may or may not have left
+
 RANK = {
     MessageStatus.QUEUED: 0,
     MessageStatus.SENDING: 1,
@@ -56,7 +58,10 @@ def apply_to_message(
     """Move the message forward if `status` advances it. Returns whether it changed."""
     if details:
         message.status_details = {**(message.status_details or {}), **details}
-    if not advances(message.status, status):
+    # A send whose outcome was unknown (the sender died mid-send: api.inbox.redrive) is
+    # proven sent by any later word from Meta, an echo or a `sent` status included.
+    unconfirmed = message.status is MessageStatus.FAILED and message.error_code == SEND_UNCONFIRMED
+    if not (advances(message.status, status) or (unconfirmed and status is MessageStatus.SENT)):
         return False
     message.status = status
     message.status_at = at
@@ -65,7 +70,9 @@ def apply_to_message(
             error_code or "failed",
             error_reason or "Delivery failed.",
         )
-    elif message.error_code is not None and status in (MessageStatus.DELIVERED, MessageStatus.READ):
+    elif message.error_code is not None and (
+        status in (MessageStatus.DELIVERED, MessageStatus.READ) or unconfirmed
+    ):
         message.error_code = message.error_reason = None
     return True
 

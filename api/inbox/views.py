@@ -16,10 +16,16 @@ from api.inbox.schemas import MessageOut, ReplyRef, message_out
 from api.models import Attachment, Message
 
 
-async def messages_out(session: AsyncSession, messages: Sequence[Message]) -> list[MessageOut]:
+async def messages_out(
+    session: AsyncSession,
+    messages: Sequence[Message],
+    attachments: dict[uuid.UUID, list[Attachment]] | None = None,
+) -> list[MessageOut]:
+    """`attachments` may be passed when the caller has them all (a message just stored)."""
     if not messages:
         return []
-    attachments = await _attachments(session, [m.id for m in messages])
+    if attachments is None:
+        attachments = await _attachments(session, [m.id for m in messages])
     replies = await _replies(session, messages)
     return [
         message_out(
@@ -31,8 +37,11 @@ async def messages_out(session: AsyncSession, messages: Sequence[Message]) -> li
     ]
 
 
-async def message_payload(session: AsyncSession, message: Message) -> dict[str, Any]:
-    (out,) = await messages_out(session, [message])
+async def message_payload(
+    session: AsyncSession, message: Message, attachments: list[Attachment] | None = None
+) -> dict[str, Any]:
+    known = None if attachments is None else {message.id: attachments}
+    (out,) = await messages_out(session, [message], known)
     return {"message": out.model_dump(mode="json")}
 
 

@@ -37,6 +37,14 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
         # A client's Idempotency-Key creates one message per tenant.
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_messages_conversation_order", "conversation_id", "sort_at", "id"),
+        # Replies in flight only, for the outbound re-drive (api.inbox.redrive).
+        Index(
+            "ix_messages_in_flight",
+            "status",
+            "updated_at",
+            "id",
+            postgresql_where=sql_text("status IN ('queued', 'sending')"),
+        ),
     )
 
     conversation_id: Mapped[uuid.UUID] = mapped_column(

@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Index, LargeBinary, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, IdMixin
@@ -24,10 +25,21 @@ class WebhookEvent(IdMixin, Base):
     """
 
     __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_status_received", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_webhook_events_status_received", "status", "received_at"),
+        # The backlog per channel (operators' "pending"), before a worker has routed it.
+        Index(
+            "ix_webhook_events_pending_keys",
+            "channel_keys",
+            postgresql_using="gin",
+            postgresql_where=text("status = 'received'"),
+        ),
+    )
 
     dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
     object: Mapped[str | None] = mapped_column(String(64))
+    # The page / phone number / WABA ids the body names, read at ingest without a lookup.
+    channel_keys: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     raw_body: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[WebhookEventStatus] = mapped_column(
         pg_enum(WebhookEventStatus, "webhook_event_status"), default=WebhookEventStatus.RECEIVED

@@ -1,9 +1,10 @@
 """Processing one stored delivery: parse, route each event to the tenant that owns its
 channel, and apply it (DESIGN invariant 3).
 
-Runs in a worker inside one unit of work, so a failure leaves nothing half-written and the
-retry starts clean. Routes are recorded first, in their own commit, so even a failing
-event shows up for the right tenant's admins. A malformed body is kept and marked `dead`;
+Runs in a worker inside one unit of work (routes, rows and the event's state commit
+together), so a failure leaves nothing half-written and the retry starts clean. When it
+fails, the routes are recorded with the failure, so even a failing event shows up for
+the right tenant's admins. A malformed body is kept and marked `dead`;
 an unknown object or event kind is counted in the event's `result`; a channel nobody
 owns is recorded, never a crash.
 """
@@ -72,29 +73,35 @@ class WebhookProcessor:
         self._channels: dict[str, Channel | None] = {}
 
     async def route(self, event_id: uuid.UUID) -> int:
-        """Record which tenants' channels the delivery concerns (idempotent)."""
+        """Record which tenants' channels the delivery concerns (idempotent). Used when
+        processing failed, so the failed event shows up for the right tenant's admins."""
         event = await self.session.get(WebhookEvent, event_id)
         payload = parse_body(event.raw_body) if event is not None else None
         parsed = parse_items(payload) if payload is not None else None
         if event is None or parsed is None:
             return 0
-        kind, items = parsed
+        return await self._route(event, *parsed)
+
+    async def _route(self, event: WebhookEvent, kind: ChannelKind, items: list[WebhookItem]) -> int:
         channels = {
             c.id: c for item in items if (c := await self._channel(kind, _channel_id(item)))
         }
         for item in items:  # account and template events name a WABA, not a number
             if isinstance(item, ChannelUpdate) and item.waba_id and not item.channel_external_id:
                 channels |= {c.id: c for c in await self.routing.by_waba(item.waba_id)}
-        for channel in channels.values():
+        if channels:  # one statement text whatever the count: compiled and prepared once
             await self.session.execute(
-                insert(WebhookEventRoute)
-                .values(event_id=event.id, channel_id=channel.id, tenant_id=channel.tenant_id)
-                .on_conflict_do_nothing()
+                insert(WebhookEventRoute).on_conflict_do_nothing(),
+                [
+                    {"event_id": event.id, "channel_id": c.id, "tenant_id": c.tenant_id}
+                    for c in channels.values()
+                ],
             )
         return len(channels)
 
     async def process(self, event_id: uuid.UUID) -> WebhookEvent | None:
-        """Process the event unless it is already done. Returns the event, or None if absent."""
+        """Route and process the event unless it is already done, in the caller's unit of
+        work. Returns the event, or None if absent."""
         event = await self._lock(event_id)
         if event is None or event.status in (WebhookEventStatus.PROCESSED, WebhookEventStatus.DEAD):
             return event
@@ -113,6 +120,7 @@ class WebhookProcessor:
             )
             return event
         kind, items = parsed
+        await self._route(event, kind, items)
         summary: Counter[str] = Counter()
         for item in items:
             summary[await self._apply(kind, item)] += 1

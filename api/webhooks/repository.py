@@ -6,10 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Channel, WebhookEvent, WebhookEventRoute, WebhookEventStatus
+from api.models import Channel, ChannelStatus, WebhookEvent, WebhookEventRoute, WebhookEventStatus
 from api.tenancy import TenantScope
 
 LAG_SAMPLE = 200
@@ -89,9 +90,6 @@ class TenantWebhookEvents:
                 .filter(WebhookEvent.status == WebhookEventStatus.FAILED)
                 .label("failed"),
                 func.count().filter(WebhookEvent.status == WebhookEventStatus.DEAD).label("dead"),
-                func.count()
-                .filter(WebhookEvent.status == WebhookEventStatus.RECEIVED)
-                .label("pending"),
             )
             .join(WebhookEvent, WebhookEvent.id == WebhookEventRoute.event_id)
             .where(WebhookEventRoute.tenant_id == self.scope.tenant_id)
@@ -107,10 +105,26 @@ class TenantWebhookEvents:
             {
                 "channel": channel,
                 "lag_ms": await self._lag_ms(channel.id),
+                "pending": await self._pending(channel),
                 **by_channel.get(channel.id, {}),
             }
             for channel in channels.scalars()
         ]
+
+    async def _pending(self, channel: Channel) -> int:
+        """Deliveries naming the channel that no worker has finished yet. Read from the
+        ids the body names (stored at ingest), since routing happens only when processed;
+        a disconnected channel's ids may belong to another tenant by now."""
+        if channel.status is ChannelStatus.DISCONNECTED:
+            return 0
+        keys = [k for k in (channel.external_id, channel.waba_id) if k]
+        count = await self.session.execute(
+            select(func.count()).where(
+                WebhookEvent.status == WebhookEventStatus.RECEIVED,
+                WebhookEvent.channel_keys.overlap(cast(keys, ARRAY(String(64)))),
+            )
+        )
+        return int(count.scalar_one())
 
     async def _lag_ms(self, channel_id: uuid.UUID) -> float | None:
         recent = (

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -29,14 +31,51 @@ def dedup_key(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def object_of(body: bytes) -> str | None:
+MAX_CHANNEL_KEYS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """What the raw body says about itself, read at ingest for operators: never trusted
+    for processing, which parses the stored bytes again."""
+
+    object: str | None = None
+    channel_keys: list[str] | None = None
+
+
+def _text(value: Any) -> str | None:
+    # PostgreSQL text cannot hold NUL; these columns are labels only.
+    return str(value).replace("\x00", "")[:64] if isinstance(value, str | int) else None
+
+
+def label_of(body: bytes) -> Label:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # anything goes: it is stored and judged later
-        return None
-    value = payload.get("object") if isinstance(payload, dict) else None
-    # PostgreSQL text cannot hold NUL; this column is only a label for operators.
-    return str(value).replace("\x00", "")[:64] if value is not None else None
+        return Label()
+    if not isinstance(payload, dict):
+        return Label()
+    obj = payload.get("object")
+    keys: dict[str, None] = {}
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        numbers = [
+            change["value"]["metadata"].get("phone_number_id")
+            for change in entry.get("changes") or []
+            if isinstance(change, dict)
+            and isinstance(change.get("value"), dict)
+            and isinstance(change["value"].get("metadata"), dict)
+        ]
+        # A page id, or a WhatsApp change's phone number ids (else the WABA id).
+        for key in [n for n in numbers if n] or [entry.get("id")]:
+            if (text := _text(key)) is not None:
+                keys[text] = None
+    return Label(
+        object=_text(obj) if obj is not None else None,
+        channel_keys=list(keys)[:MAX_CHANNEL_KEYS] or None,
+    )
 
 
 def process_job_id(event_id: uuid.UUID) -> str:
@@ -69,13 +108,14 @@ class WebhookIngest:
         return event_id
 
     async def _store(self, body: bytes) -> tuple[uuid.UUID, WebhookEventStatus]:
-        key = dedup_key(body)
+        key, label = dedup_key(body), label_of(body)
         inserted = await self.session.execute(
             insert(WebhookEvent)
             .values(
                 id=uuid.uuid4(),
                 dedup_key=key,
-                object=object_of(body),
+                object=label.object,
+                channel_keys=label.channel_keys,
                 raw_body=body,
                 status=WebhookEventStatus.RECEIVED,
                 received_at=datetime.now(UTC),

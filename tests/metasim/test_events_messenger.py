@@ -53,7 +53,7 @@ async def test_text(
     ("kind", "mime", "magic"),
     [
         ("image", "image/png", b"\x89PNG\r\n\x1a\n"),
-        ("video", "video/mp4", b"\x00\x00\x00\x18ftypisom"),
+        ("video", "video/mp4", b"\x00\x00\x00\x20ftypisom"),
         ("audio", "audio/mpeg", b"\xff\xfb"),
         ("file", "application/pdf", b"%PDF-1.4"),
     ],

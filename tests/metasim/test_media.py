@@ -62,7 +62,7 @@ async def test_downloaded_files_are_real(
         "audio": b"\xff\xfb",
         "document": b"%PDF-",
         "sticker": b"RIFF",
-        "video": b"\x00\x00\x00\x18ftyp",
+        "video": b"\x00\x00\x00\x20ftyp",
     }
     for kind, start in magic.items():
         result = await inbound_media(sim, kind)

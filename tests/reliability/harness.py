@@ -43,7 +43,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -976,8 +976,9 @@ async def create_outbound_messages(database_url: str, outbound: Sequence[Outboun
                 )  # fmt: skip
             await conn.executemany(
                 "INSERT INTO messages (id, tenant_id, conversation_id, channel_id, direction, type,"
-                " text, external_id, status, provider_timestamp, sort_at, sent_at)"
-                " VALUES ($1, $2, $3, $4, 'outbound', 'text', $5, $6, $7::message_status, $8, $8, $9)",
+                " text, external_id, status, provider_timestamp, sort_at, sent_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, 'outbound', 'text', $5, $6, $7::message_status, $8, $8,"
+                " $9, $10)",
                 [
                     (
                         uuid.uuid4(),
@@ -989,6 +990,10 @@ async def create_outbound_messages(database_url: str, outbound: Sequence[Outboun
                         "queued" if o.late else "sent",
                         datetime.fromtimestamp(o.at, UTC),
                         None if o.late else datetime.fromtimestamp(o.at, UTC),
+                        # The soak sends `late` replies itself, after their statuses. The
+                        # outbound re-drive (api.inbox.redrive) sends a reply left `queued`
+                        # and unchanged for minutes; a future stamp keeps it off these.
+                        now + timedelta(days=1) if o.late else now,
                     )
                     for o in outbound
                 ],

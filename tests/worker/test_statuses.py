@@ -451,3 +451,41 @@ async def test_a_read_watermark_at_metas_time_of_our_last_message_marks_it_read(
     await deliver_and_process(client, session, page_payload(page, read))
 
     assert (await stored_message(session, message_id)).status is MessageStatus.READ
+
+
+async def test_a_sent_status_clears_a_send_whose_outcome_was_unknown(
+    client: httpx.AsyncClient, session: AsyncSession, graph: respx.MockRouter, events: EventRecorder
+) -> None:
+    """The re-drive marks a reply whose sender died mid-send `failed/send_unconfirmed`;
+    Meta's later `sent` proves it left, so it moves on (an ordinary failure would not)."""
+    _, channel, _, message_id, wamid = await sent_whatsapp_reply(client, session, graph)
+    message = await stored_message(session, message_id)
+    message.status, message.error_code = MessageStatus.FAILED, "send_unconfirmed"
+    message.error_reason = "Parley could not confirm this message reached Meta."
+    await session.flush()
+    events.published.clear()
+
+    result = await statuses(client, session, channel, wa_status(wamid, "sent", WA_ID))
+
+    assert result == "1 x status sent"
+    message = await stored_message(session, message_id)
+    assert (message.status, message.error_code, message.error_reason) == (
+        MessageStatus.SENT,
+        None,
+        None,
+    )
+    assert updates_for(events, message_id) == ["sent"]
+
+
+async def test_a_sent_status_does_not_undo_a_real_failure(
+    client: httpx.AsyncClient, session: AsyncSession, graph: respx.MockRouter
+) -> None:
+    _, channel, _, message_id, wamid = await sent_whatsapp_reply(client, session, graph)
+    message = await stored_message(session, message_id)
+    message.status, message.error_code = MessageStatus.FAILED, "131026"
+    await session.flush()
+
+    result = await statuses(client, session, channel, wa_status(wamid, "sent", WA_ID))
+
+    assert result == "1 x status sent (no change)"
+    assert (await stored_message(session, message_id)).status is MessageStatus.FAILED

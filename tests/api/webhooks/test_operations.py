@@ -3,6 +3,7 @@ filters and cursors, replay, per-channel health; the webhook queue and retention
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from api.models import (
     WebhookEventStatus,
 )
 from api.webhooks import processing
+from api.webhooks.service import Label, label_of
 from tests.api.meta.flows import create_agent
 from tests.event_payloads import (
     cdn_attachment,
@@ -40,6 +42,7 @@ from tests.event_payloads import (
     wa_contact,
     wa_message,
     wa_messages,
+    wa_payload,
 )
 from tests.helpers import Account, create_account, create_messenger_channel
 from worker import tasks
@@ -356,6 +359,62 @@ async def test_channel_stats_count_processed_failed_dead_and_pending(
     assert (idle["lag_ms"], idle["last_event_at"]) == (None, None)
     theirs = (await client.get(CHANNELS, headers=other.headers)).json()["items"]
     assert [(s["channel_id"], s["processed_24h"]) for s in theirs] == [(str(other_page.id), 1)]
+
+
+async def test_the_backlog_counts_stored_deliveries_before_any_worker_routed_them(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Workers down or behind: nothing is routed yet, but each channel's admins see its
+    backlog, from the page / phone number / WABA ids the stored body names."""
+    account, page = await tenant_with_page(client, session)
+    number = await create_whatsapp_channel(session, account.tenant_id)
+    other, other_page = await tenant_with_page(client, session, "Other")
+    await deliver(client, session, text_to(page, "one"))
+    await deliver(client, session, text_to(page, "two"))
+    await deliver(client, session, wa_messages(number, wa_message("447700900123", "text")))
+    template = {"event": "APPROVED", "message_template_id": 1, "message_template_name": "hi"}
+    assert number.waba_id is not None
+    await deliver(
+        client, session, wa_payload(number.waba_id, ("message_template_status_update", template))
+    )
+    await deliver(client, session, text_to(other_page, "theirs"))
+    assert await count(session, WebhookEventRoute) == 0  # no worker has run
+
+    stats = {
+        s["channel_id"]: s["pending"]
+        for s in (await client.get(CHANNELS, headers=account.headers)).json()["items"]
+    }
+    theirs = (await client.get(CHANNELS, headers=other.headers)).json()["items"]
+
+    assert stats == {str(page.id): 2, str(number.id): 2}  # the WABA's template update too
+    assert [(s["channel_id"], s["pending"]) for s in theirs] == [(str(other_page.id), 1)]
+
+
+def test_ingest_labels_a_body_with_the_ids_it_names() -> None:
+    messenger = json.dumps(page_entries(page_entry("111"), page_entry("222"))).encode()
+    numbers = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "WABA1",
+                "changes": [
+                    {"field": "messages", "value": {"metadata": {"phone_number_id": "P1"}}},
+                    {"field": "messages", "value": {"metadata": {"phone_number_id": "P2"}}},
+                ],
+            },
+            {"id": "WABA2", "changes": [{"field": "account_update", "value": {}}]},
+        ],
+    }
+
+    assert label_of(messenger) == Label("page", ["111", "222"])
+    assert label_of(json.dumps(numbers).encode()) == Label(
+        "whatsapp_business_account", ["P1", "P2", "WABA2"]
+    )
+    assert label_of(b"not json") == Label()
+    assert label_of(b'["a list"]') == Label()
+    assert label_of(b'{"object": "page\\u0000x", "entry": [{"id": ["odd"]}, 7]}') == Label(
+        "pagex", None
+    )
 
 
 async def test_processing_from_long_ago_is_not_counted_in_the_last_24_hours(
