@@ -92,6 +92,17 @@ async def test_every_messenger_kind_is_rendered(stack: Stack, browser: Browser) 
     await expect(
         page.locator('[data-testid="attachment"][data-kind="image"][data-state="stored"]').first
     ).to_be_visible(timeout=15_000)
+    video = page.locator('[data-testid="attachment"][data-kind="video"] video').first
+    await expect(video).to_be_visible(timeout=15_000)
+    # Chromium decoded the stored file (through its presigned URL): a real video track.
+    await video.evaluate(
+        "v => v.readyState >= 1 || new Promise((ok, fail) => {"
+        " v.addEventListener('loadedmetadata', ok);"
+        " v.addEventListener('error', () => fail(new Error('video: ' + v.error?.message)));"
+        " setTimeout(() => fail(new Error('video: no metadata, error ' + v.error?.code)), 10000);"
+        " })"
+    )
+    assert await video.evaluate("v => [v.videoWidth, v.duration > 0]") == [64, True]
     elsewhere = page.locator('[data-testid="message-bubble"][data-direction="outbound"]').filter(
         has_text="Business Suite"
     )
