@@ -3,18 +3,18 @@
 Each is a genuine file of its type, so a receiver can sniff, thumbnail or hash it:
 
 * ``png``: a 16x16 RGB PNG (one colour per use, so images and stickers differ);
-* ``webp``: a 1x1 lossless WebP (WhatsApp stickers);
+* ``webp``: a 96x96 WebP test pattern (WhatsApp stickers; ``samples/sticker.webp``, 1.7 KB);
 * ``mp3``: ten silent MPEG-1 Layer III frames (about a quarter of a second);
 * ``ogg``: an Ogg Opus stream of five silent 20 ms packets (voice notes);
 * ``mp4``: one second of H.264 video, 64x64 at 10 fps (``samples/video.mp4``, 3.7 KB),
   so a browser's ``<video>`` can play it;
 * ``pdf``: a one-page PDF with a correct cross-reference table.
 
-All but the MP4 are built here, in Python; the MP4 is a file next to this module, made once
-with ffmpeg (the command is in the comment above ``SAMPLES``); nothing needs ffmpeg to run.
+All but the MP4 and the WebP are built here, in Python; those two are files next to this
+module, made once with ffmpeg (the commands are in the comment above ``SAMPLES``);
+nothing needs ffmpeg to run.
 """
 
-import base64
 import struct
 import zlib
 from dataclasses import dataclass
@@ -25,6 +25,8 @@ from pathlib import Path
 #     -profile:v baseline -level 1.0 -pix_fmt yuv420p -crf 30 -g 10
 #     -bsf:v filter_units=remove_types=6 -map_metadata -1 -fflags +bitexact
 #     -flags:v +bitexact -movflags +faststart -an video.mp4
+#   ffmpeg -f lavfi -i testsrc2=size=96x96:rate=1:duration=1 -frames:v 1 -c:v libwebp
+#     -lossless 0 -q:v 60 -map_metadata -1 -fflags +bitexact sticker.webp
 # (constrained baseline, one keyframe, no SEI; moov before mdat for progressive playback).
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -55,9 +57,6 @@ def build_png(rgb: tuple[int, int, int], size: int = 16) -> bytes:
         + _png_chunk(b"IEND", b"")
     )
 
-
-# 1x1 lossless WebP (a widely used feature-detection image).
-WEBP_1X1 = base64.b64decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
 
 
 def build_mp3(frames: int = 10) -> bytes:
@@ -126,7 +125,7 @@ def build_pdf(text: str = "metasim sample document") -> bytes:
 
 PNG_IMAGE = AssetFile(build_png((52, 120, 246)), "image/png", "photo.png")
 PNG_STICKER = AssetFile(build_png((255, 196, 0)), "image/png", "sticker.png")
-WEBP_STICKER = AssetFile(WEBP_1X1, "image/webp", "sticker.webp")
+WEBP_STICKER = AssetFile((SAMPLES / "sticker.webp").read_bytes(), "image/webp", "sticker.webp")
 MP3_AUDIO = AssetFile(build_mp3(), "audio/mpeg", "audio.mp3")
 OGG_VOICE = AssetFile(build_ogg_opus(), "audio/ogg; codecs=opus", "voice.ogg")
 MP4_VIDEO = AssetFile((SAMPLES / "video.mp4").read_bytes(), "video/mp4", "video.mp4")
