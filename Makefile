@@ -31,8 +31,9 @@ install-python: $(VENV)/.installed
 install-frontend: frontend/node_modules/.installed
 install: install-python install-frontend  ## install Python and frontend dependencies
 
-install-browser:  ## Debian's Chromium for the browser tests (never a downloaded browser)
-	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+install-browser:  ## Debian's Chromium (never a downloaded browser) and an emoji font, for the browser tests
+	@test -x $(CHROMIUM) -a -d /usr/share/fonts/truetype/noto || { apt-get update -qq && \
+		apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 .env:
 	cp .env.example .env
