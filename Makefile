@@ -75,7 +75,7 @@ frontend-check: install-frontend  ## type-check, lint and unit-test the SPA
 test: install install-browser  ## every check: lint, types, pytest, frontend, browser tests
 	@log=$$(mktemp); $(VENV)/bin/pytest tests/reliability >$$log 2>&1 & reliability=$$!; \
 	status=0; \
-	$(MAKE) --no-print-directory lint typecheck openapi-check || status=1; \
+	$(MAKE) -k --no-print-directory lint typecheck openapi-check || status=1; \
 	$(MAKE) --no-print-directory frontend-check || status=1; \
 	$(VENV)/bin/pytest --ignore=tests/reliability || status=1; \
 	echo "--- tests/reliability (ran alongside)"; \

@@ -58,7 +58,6 @@ def build_png(rgb: tuple[int, int, int], size: int = 16) -> bytes:
     )
 
 
-
 def build_mp3(frames: int = 10) -> bytes:
     """Silent MPEG-1 Layer III frames: 128 kbit/s, 44.1 kHz, mono, 417 bytes each."""
     frame = b"\xff\xfb\x90\xc4" + bytes(417 - 4)
