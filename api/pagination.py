@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.errors import AppError
 
@@ -22,6 +24,21 @@ MAX_LIMIT = 100
 class Page(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None = None
+
+
+def beyond(
+    at_column: InstrumentedAttribute[datetime],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    key: tuple[datetime, uuid.UUID],
+    *,
+    descending: bool = False,
+) -> ColumnElement[bool]:
+    """Rows strictly past `key` = (at, id) in (at, id) order (newest first when
+    `descending`): the keyset condition every cursor and sweeper page uses."""
+    at, id_ = key
+    if descending:
+        return or_(at_column < at, and_(at_column == at, id_column < id_))
+    return or_(at_column > at, and_(at_column == at, id_column > id_))
 
 
 def encode_cursor(at: datetime, id_: uuid.UUID) -> str:

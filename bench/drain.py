@@ -61,15 +61,19 @@ def machine_busy() -> tuple[float, float]:
 
 
 def postgres_cpu(stack: Stack) -> float:
-    """CPU of every process of the private PostgreSQL cluster (postmaster and backends)."""
-    total = 0.0
+    """CPU of the private PostgreSQL cluster: its postmaster and every backend it forked
+    (the machine's own PostgreSQL is not counted)."""
+    postmaster = stack.pg.postmaster_pid()
+    if postmaster is None:
+        return 0.0
+    total = cpu_seconds(postmaster)
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
-            if str(stack.pg.port).encode() in cmdline or b"postgres:" in cmdline:
+            if parent == postmaster:
                 total += cpu_seconds(int(entry.name))
     return total
 

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import events, jobs
@@ -34,6 +34,7 @@ from api.inbox.service import SEND_JOB
 from api.inbox.statuses import SEND_UNCONFIRMED
 from api.inbox.views import messages_out
 from api.models import Message, MessageStatus
+from api.pagination import beyond
 
 # Longer than a retried send waits in arq before its next attempt (backoff up to ~1 min),
 # so a message whose job is alive is rarely looked at; re-enqueueing one is harmless anyway.
@@ -64,13 +65,7 @@ def _stale(status: MessageStatus, older_than: timedelta, after: Key | None) -> C
     # The database's clock, the same one that stamped updated_at.
     criteria = [Message.status == status, Message.updated_at < func.now() - older_than]
     if after is not None:
-        last_at, last_id = after
-        criteria.append(
-            or_(
-                Message.updated_at > last_at,
-                and_(Message.updated_at == last_at, Message.id > last_id),
-            )
-        )
+        criteria.append(beyond(Message.updated_at, Message.id, after))
     return and_(*criteria)
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from api.models import Conversation, Message
+from api.pagination import beyond
 from api.tenancy import ScopedRepository
 
 
@@ -32,12 +33,8 @@ class ConversationRepository(ScopedRepository[Conversation]):
         """Newest activity first; keyset pagination on (last_message_at, id)."""
         statement = self._with_relations()
         if after is not None:
-            at, id_ = after
             statement = statement.where(
-                or_(
-                    Conversation.last_message_at < at,
-                    and_(Conversation.last_message_at == at, Conversation.id < id_),
-                )
+                beyond(Conversation.last_message_at, Conversation.id, after, descending=True)
             )
         statement = statement.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         result = await self.session.execute(statement.limit(limit))
@@ -53,9 +50,8 @@ class MessageRepository(ScopedRepository[Message]):
         """Newest first (the caller reverses for display); keyset on (sort_at, id)."""
         statement = self.scoped().where(Message.conversation_id == conversation_id)
         if before is not None:
-            at, id_ = before
             statement = statement.where(
-                or_(Message.sort_at < at, and_(Message.sort_at == at, Message.id < id_))
+                beyond(Message.sort_at, Message.id, before, descending=True)
             )
         statement = statement.order_by(Message.sort_at.desc(), Message.id.desc()).limit(limit)
         return list((await self.session.execute(statement)).scalars())

@@ -6,11 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Channel, ChannelStatus, WebhookEvent, WebhookEventRoute, WebhookEventStatus
+from api.pagination import beyond
 from api.tenancy import TenantScope
 
 LAG_SAMPLE = 200
@@ -48,12 +49,8 @@ class TenantWebhookEvents:
         if status is not None:
             statement = statement.where(WebhookEvent.status == status)
         if after is not None:
-            at, id_ = after
             statement = statement.where(
-                or_(
-                    WebhookEvent.received_at < at,
-                    and_(WebhookEvent.received_at == at, WebhookEvent.id < id_),
-                )
+                beyond(WebhookEvent.received_at, WebhookEvent.id, after, descending=True)
             )
         statement = statement.order_by(
             WebhookEvent.received_at.desc(), WebhookEvent.id.desc()

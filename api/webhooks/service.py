@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import jobs
 from api.errors import AppError, Unauthorized
 from api.models import PendingStatus, WebhookEvent, WebhookEventStatus
+from api.pagination import beyond
 from api.webhooks.signature import is_valid_signature
 
 PROCESS_JOB = "webhooks.process_event"
@@ -166,10 +167,7 @@ async def stale_received_events(
     if after is not None:
         last_id, last_at = after
         statement = statement.where(
-            or_(
-                WebhookEvent.received_at > last_at,
-                and_(WebhookEvent.received_at == last_at, WebhookEvent.id > last_id),
-            )
+            beyond(WebhookEvent.received_at, WebhookEvent.id, (last_at, last_id))
         )
     statement = statement.order_by(WebhookEvent.received_at, WebhookEvent.id).limit(limit)
     return [(row[0], row[1]) for row in await session.execute(statement)]

@@ -232,9 +232,9 @@ class PrivatePostgres:
             raise RuntimeError(f"pg_ctl stop failed: {done.stdout}\n{done.stderr}")
 
     def running(self) -> bool:
-        return self._postmaster_pid() is not None
+        return self.postmaster_pid() is not None
 
-    def _postmaster_pid(self) -> int | None:
+    def postmaster_pid(self) -> int | None:
         try:
             pid = int((self.data / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
@@ -248,7 +248,7 @@ class PrivatePostgres:
     def cleanup(self) -> None:
         with contextlib.suppress(Exception):
             self.stop("immediate")
-        pid = self._postmaster_pid()
+        pid = self.postmaster_pid()
         if pid is not None:  # our own postmaster, found through our data directory
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
