@@ -13,7 +13,9 @@ import httpx
 from api.config import get_settings
 from api.crypto import get_secret_box
 from api.db import get_engine, unit_of_work
+from api.jobs import send_job
 from api.seed import DemoSeed, seed_demo
+from api.templates.sync import SYNC_JOB, sync_job_id
 from api.vault import rotate
 
 
@@ -35,7 +37,7 @@ async def _seed(metasim_url: str | None) -> None:
         sys.exit("seed-demo runs only with ENVIRONMENT=development")
     seed = _demo_seed()
     async with unit_of_work() as session:
-        await seed_demo(session, get_secret_box(), seed)
+        tenant_id = (await seed_demo(session, get_secret_box(), seed))[0].tenant_id
     await get_engine().dispose()
     if metasim_url:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -50,6 +52,9 @@ async def _seed(metasim_url: str | None) -> None:
             (await client.put(f"{sim}/_sim/pages/{seed.page_id}", json=page)).raise_for_status()
             number_url = f"{sim}/_sim/whatsapp/numbers/{seed.wa_number_id}"
             (await client.put(number_url, json=number)).raise_for_status()
+        # The number is known to metasim now: its templates can fill the picker.
+        job_id = sync_job_id(tenant_id, seed.wa_waba_id)
+        await send_job(SYNC_JOB, str(tenant_id), seed.wa_waba_id, job_id=job_id)
     print(
         f"demo tenant ready: {seed.email} / {seed.password}, "
         f"page {seed.page_id}, WhatsApp number {seed.wa_number_id}"

@@ -158,6 +158,33 @@ class WebhookSettings(BaseSettings):
     retention_days: int = Field(default=30, ge=1)
 
 
+class OutboundSettings(BaseSettings):
+    """How fast Parley sends to Meta (meta-platform.md §4.5, §5.5). Token buckets in Redis,
+    shared by every worker: per WhatsApp number, per Messenger page, and per WhatsApp
+    recipient (the pair rate). `*_burst` is how many sends may go at once before the
+    pacing applies; 1 means evenly spaced, never above the rate in any window."""
+
+    model_config = _config("OUTBOUND_")
+
+    # Cloud API throughput per registered number (80 by default; 20 for numbers shared
+    # with the WhatsApp Business app; up to 1,000 after Meta's upgrade).
+    whatsapp_per_second: float = Field(default=80.0, gt=0)
+    whatsapp_burst: int = Field(default=1, ge=1)
+    # Pair rate: about one message every 6 s from one number to the same user (131056);
+    # Meta lets a burst borrow from that (reportedly up to 45), then paces the rest. 10
+    # lets an agent send a few quick messages at once and stays well inside it.
+    whatsapp_pair_interval_seconds: float = Field(default=6.0, ge=0)
+    whatsapp_pair_burst: int = Field(default=10, ge=1)
+    # Send API: 300 calls/s per page for text (10/s for audio and video attachments).
+    messenger_per_second: float = Field(default=300.0, gt=0)
+    messenger_burst: int = Field(default=1, ge=1)
+    # Graph attempts per message before a retryable error becomes `failed`.
+    max_attempts: int = Field(default=5, ge=1)
+    # Exponential backoff between attempts: base * 2^(attempt-1), capped, with jitter.
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_cap_seconds: float = Field(default=300.0, gt=0)
+
+
 class StorageSettings(BaseSettings):
     """S3-compatible storage. Cloudflare R2 works with the Messenger seed's names
     (`R2_ACCOUNT_ID`, `R2_ACCESS_KEY_ID`, `R2_SECRET_ACCESS_KEY`, `R2_BUCKET`) or with an
@@ -209,6 +236,7 @@ class Settings(BaseSettings):
     meta: MetaSettings = Field(default_factory=MetaSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -30,12 +30,15 @@ class AppError(Exception):
         status_code: int | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.status_code = status_code or type(self).status_code
         self.code = code or type(self).code
         self.headers = headers
+        # More fields for the body beside error/detail (e.g. `fields`, `preview`).
+        self.extra = extra or {}
 
 
 class NotFound(AppError):
@@ -79,7 +82,9 @@ def _describe_validation_error(error: dict[str, Any]) -> str:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        error_body(exc.code, exc.detail, **exc.extra), exc.status_code, headers=exc.headers
+    )
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

@@ -14,10 +14,12 @@ from api.channels.router import router as channels_router
 from api.config import Settings, get_settings
 from api.db import get_engine
 from api.errors import install_error_handlers
+from api.inbox.outbox_router import router as outbox_router
 from api.inbox.router import router as inbox_router
 from api.logging import configure_logging
 from api.meta.router import router as meta_router
 from api.redis import get_redis
+from api.templates.router import router as templates_router
 from api.webhooks.router import router as webhooks_router
 
 
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channels_router,
         meta_router,
         inbox_router,
+        outbox_router,
+        templates_router,
         webhooks_router,
     ):
         api.include_router(router)

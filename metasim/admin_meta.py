@@ -14,6 +14,7 @@ from metasim.schemas import (
     DenyScopesOut,
     EmbeddedSignupIn,
     EmbeddedSignupOut,
+    Items,
     LimitsIn,
     LimitsOut,
     NumberIn,
@@ -22,6 +23,7 @@ from metasim.schemas import (
     SignedRequestBuilt,
     SignedRequestIn,
     SignedRequestOut,
+    TemplateIn,
     TokenIn,
     TokenOut,
     WhatsAppDeliverIn,
@@ -29,13 +31,21 @@ from metasim.schemas import (
 )
 from metasim.signed_request import build_signed_request
 from metasim.state import SimState, now_s
+from metasim.templates import add_samples, template_id, upsert_template
 from metasim.tokens import issue_user_token
 from metasim.webhooks import (
     WhatsAppDeliveryRequest,
     deliver_whatsapp_message,
     post_signed_request,
 )
-from metasim.world import ALL_SCOPES, EMBEDDED_SIGNUP_SCOPES, PhoneNumber, SimUser, Waba
+from metasim.world import (
+    ALL_SCOPES,
+    EMBEDDED_SIGNUP_SCOPES,
+    MessageTemplate,
+    PhoneNumber,
+    SimUser,
+    Waba,
+)
 
 router = APIRouter(prefix="/_sim", tags=["sim"])
 
@@ -172,6 +182,7 @@ def _upsert_number(state: SimState, number_id: str, body: NumberIn) -> PhoneNumb
         raise AdminError(409, "number_in_other_waba", detail)
     if body.waba_id not in state.wabas:
         state.wabas[body.waba_id] = Waba(body.waba_id, f"{body.verified_name} WhatsApp")
+        add_samples(state, body.waba_id)
     number = existing or PhoneNumber(number_id, body.waba_id, "", "")
     number.display_phone_number = body.display_phone_number
     number.verified_name = body.verified_name
@@ -252,14 +263,77 @@ async def build_signed_request_only(
 
 @router.post("/limits")
 async def set_limits(body: LimitsIn, state: StateDep) -> LimitsOut:
-    """Turn opt-in rate limits on or off (``conversations_per_second``: Meta's is 2)."""
+    """Turn opt-in rate limits on or off (``conversations_per_second``: Meta's is 2;
+    ``whatsapp_per_second``: 80; ``whatsapp_pair_interval_ms``: about 6000, with
+    ``whatsapp_pair_burst`` sends allowed at once). Fields left
+    out keep their value; the measured peaks start again."""
     async with state.lock:
-        state.conversations_per_second = body.conversations_per_second
-        state.conversation_calls.clear()
-    return LimitsOut(conversations_per_second=body.conversations_per_second)
+        given = body.model_fields_set
+        if "conversations_per_second" in given:
+            state.conversations_per_second = body.conversations_per_second
+            state.conversation_calls.clear()
+        if "whatsapp_per_second" in given:
+            state.whatsapp_per_second = body.whatsapp_per_second
+        if "whatsapp_pair_interval_ms" in given:
+            state.whatsapp_pair_interval_ms = body.whatsapp_pair_interval_ms
+        if "whatsapp_pair_burst" in given:
+            state.whatsapp_pair_burst = body.whatsapp_pair_burst
+        for store in (state.wa_send_times, state.wa_pair_due, state.wa_peak_per_second):
+            store.clear()
+        return _limits(state)
 
 
 @router.get("/limits")
 async def get_limits(state: StateDep) -> LimitsOut:
-    """The opt-in rate limits in force."""
-    return LimitsOut(conversations_per_second=state.conversations_per_second)
+    """The opt-in rate limits in force, and the most WhatsApp sends each number had
+    accepted within one second (a sliding window) since the limits were last set."""
+    async with state.lock:
+        return _limits(state)
+
+
+def _limits(state: SimState) -> LimitsOut:
+    return LimitsOut(
+        conversations_per_second=state.conversations_per_second,
+        whatsapp_per_second=state.whatsapp_per_second,
+        whatsapp_pair_interval_ms=state.whatsapp_pair_interval_ms,
+        whatsapp_pair_burst=state.whatsapp_pair_burst,
+        whatsapp_peak_per_second=dict(state.wa_peak_per_second),
+    )
+
+
+# WhatsApp templates -----------------------------------------------------------------
+
+
+@router.get("/whatsapp/templates")
+async def list_templates(state: StateDep, waba_id: str | None = None) -> Items:
+    """Every template (of one WABA with ``waba_id``), by name and language."""
+    async with state.lock:
+        rows = sorted(state.templates.values(), key=lambda t: (t.waba_id, t.name, t.language))
+        return Items(items=[_template_json(t) for t in rows if waba_id in (None, t.waba_id)])
+
+
+@router.post("/whatsapp/templates", status_code=status.HTTP_201_CREATED)
+async def put_template(body: TemplateIn, state: StateDep) -> dict[str, object]:
+    """Add a template to a WABA (or replace the one with the same name and language)."""
+    async with state.lock:
+        if body.waba_id not in state.wabas:
+            raise AdminError(404, "waba_not_found", f"WABA {body.waba_id} is not known")
+        template = upsert_template(
+            state,
+            MessageTemplate(
+                id=body.id or template_id(body.waba_id, body.name, body.language),
+                waba_id=body.waba_id,
+                name=body.name,
+                language=body.language,
+                category=body.category,
+                status=body.status,
+                components=body.components,
+                parameter_format=body.parameter_format,
+                rejected_reason=body.rejected_reason,
+            ),
+        )
+        return _template_json(template)
+
+
+def _template_json(template: MessageTemplate) -> dict[str, object]:
+    return {"waba_id": template.waba_id, **template.fields()}

@@ -42,6 +42,15 @@ def new_fbtrace_id() -> str:
     return "A" + secrets.token_urlsafe(16)[:22]
 
 
+def wa_error(code: int, message: str, details: str) -> GraphError:
+    """A WhatsApp error: ``(#code) message`` with ``error_data.details``."""
+    return GraphError(
+        f"(#{code}) {message}",
+        code=code,
+        error_data={"messaging_product": "whatsapp", "details": details},
+    )
+
+
 def invalid_token() -> GraphError:
     """The error Meta answers for a token it cannot use for this page."""
     return GraphError("Invalid OAuth access token - Cannot parse access token", code=190)

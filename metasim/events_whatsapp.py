@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from metasim import assets
+from metasim import assets, templates
 from metasim.errors import AdminError, JSONDict
 from metasim.event_schemas import WhatsAppEvent
 from metasim.media import register_whatsapp_media
@@ -401,15 +401,22 @@ def _other_value(
     if spec.kind == "template_status":
         event = spec.event or "APPROVED"
         name = spec.template_name or "order_update"
-        template_id = spec.template_id or int(_digits("template", number.waba_id, name, length=16))
+        language = spec.template_language or "en_US"
+        stored = templates.find_template(state, number.waba_id, name, language)
+        if stored is not None:  # the status webhook says what now holds for sends
+            stored.status = event
+        template_id = spec.template_id or (
+            int(stored.id) if stored else int(_digits("template", number.waba_id, name, length=16))
+        )
         ids.update(event=event, template_id=template_id)
         return {
             "event": event,
             "message_template_id": template_id,
             "message_template_name": name,
-            "message_template_language": spec.template_language or "en_US",
+            "message_template_language": language,
             "reason": spec.reason or ("NONE" if event == "APPROVED" else "INVALID_FORMAT"),
-            "message_template_category": spec.template_category or "UTILITY",
+            "message_template_category": spec.template_category
+            or (stored.category if stored else "UTILITY"),
         }
     if spec.kind == "quality":
         event = spec.event or "FLAGGED"

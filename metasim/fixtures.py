@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from metasim.state import Page, SimState, utc_now
+from metasim.templates import add_samples
 from metasim.world import Business, ConversationMessage, PhoneNumber, SimUser, Waba
 
 ANA_ID = "10000000000001"
@@ -134,6 +135,7 @@ def load_fixtures(state: SimState) -> None:
         )
     for waba_id, name, currency, timezone_id in WABAS:
         state.wabas[waba_id] = Waba(waba_id, name, currency, timezone_id)
+        add_samples(state, waba_id)
     for number_id, waba_id, display, verified_name, quality in NUMBERS:
         state.numbers[number_id] = PhoneNumber(number_id, waba_id, display, verified_name, quality)
     _load_history(state, LIMA_BIKES_PAGE_ID, LIMA_BIKES_HISTORY)

@@ -8,7 +8,7 @@ routes only translate HTTP to and from these types.
 import secrets
 from typing import Any
 
-from metasim import accounts, conversations, media, whatsapp
+from metasim import accounts, conversations, media, templates, whatsapp
 from metasim.errors import GraphFailure, JSONDict, invalid_param, invalid_token
 from metasim.graph_common import (
     CallNotes,
@@ -244,6 +244,7 @@ _EDGE_KINDS: dict[str, CallKind] = {
     "conversations": "conversations",
     "messages": "conversations",
     "register": "register",
+    "message_templates": "message_templates",
 }
 
 
@@ -286,6 +287,8 @@ def _get_edge(
         return conversations.conversation_messages(state, request, principal, notes, conversation)
     if edge == "phone_numbers":
         return accounts.waba_phone_numbers(state, request, principal, node)
+    if edge == "message_templates":
+        return templates.list_templates(state, request, principal, notes)
     if edge in ("owned_whatsapp_business_accounts", "client_whatsapp_business_accounts"):
         owned = edge.startswith("owned")
         return accounts.business_wabas(state, request, principal, node, owned)

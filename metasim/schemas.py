@@ -210,12 +210,33 @@ class SignedRequestBuilt(BaseModel):
 
 
 class LimitsIn(BaseModel):
-    """Opt-in rate limits (``null`` turns one off)."""
+    """Opt-in rate limits (``null`` turns one off; a field left out keeps its value)."""
 
     conversations_per_second: int | None = Field(default=None, ge=1)
+    whatsapp_per_second: int | None = Field(default=None, ge=1)
+    whatsapp_pair_interval_ms: int | None = Field(default=None, ge=1)
+    whatsapp_pair_burst: int = Field(default=1, ge=1)
 
 
 class LimitsOut(BaseModel):
-    """The rate limits in force."""
+    """The rate limits in force, and the measured WhatsApp peaks per number."""
 
     conversations_per_second: int | None
+    whatsapp_per_second: int | None
+    whatsapp_pair_interval_ms: int | None
+    whatsapp_pair_burst: int
+    whatsapp_peak_per_second: dict[str, int]
+
+
+class TemplateIn(BaseModel):
+    """A WhatsApp template for ``POST /_sim/whatsapp/templates`` (Graph's shapes)."""
+
+    waba_id: str = Field(pattern=DIGITS_PATTERN)
+    id: str | None = Field(default=None, pattern=DIGITS_PATTERN)
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str = Field(min_length=2, max_length=16)
+    category: Literal["MARKETING", "UTILITY", "AUTHENTICATION"] = "UTILITY"
+    status: Literal["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"] = "APPROVED"
+    components: list[dict[str, Any]] = Field(min_length=1)
+    parameter_format: Literal["POSITIONAL", "NAMED"] = "POSITIONAL"
+    rejected_reason: str = "NONE"

@@ -20,6 +20,7 @@ from metasim.world import (
     Conversation,
     ConversationMessage,
     MediaAsset,
+    MessageTemplate,
     OAuthCode,
     OutboundWa,
     PhoneNumber,
@@ -46,6 +47,7 @@ CallKind = Literal[
     "register",
     "media",
     "media_download",
+    "message_templates",
 ]
 FaultEndpoint = Literal[
     "send",
@@ -61,6 +63,7 @@ FaultEndpoint = Literal[
     "profile",
     "register",
     "media",
+    "message_templates",
 ]
 DeliveryKind = Literal["messenger", "whatsapp", "deauthorize", "data_deletion"]
 SENT_KINDS = ("send", "whatsapp_send")
@@ -290,6 +293,13 @@ class SimState:
     wa_contacts: dict[tuple[str, str], WaContact] = field(default_factory=dict)
     conversations_per_second: int | None = None
     conversation_calls: dict[str, deque[float]] = field(default_factory=dict)
+    whatsapp_per_second: int | None = None
+    whatsapp_pair_interval_ms: int | None = None
+    whatsapp_pair_burst: int = 1
+    wa_send_times: dict[str, deque[float]] = field(default_factory=dict)  # last second's
+    wa_pair_due: dict[tuple[str, str], float] = field(default_factory=dict)  # next due time
+    wa_peak_per_second: dict[str, int] = field(default_factory=dict)
+    templates: dict[str, MessageTemplate] = field(default_factory=dict)
     media: dict[str, MediaAsset] = field(default_factory=dict)  # WhatsApp media ids
     cdn: dict[str, MediaAsset] = field(default_factory=dict)  # Messenger CDN assets
     wa_outbound: dict[str, OutboundWa] = field(default_factory=dict)
@@ -315,6 +325,10 @@ class SimState:
             self.conversations,
             self.wa_contacts,
             self.conversation_calls,
+            self.wa_send_times,
+            self.wa_pair_due,
+            self.wa_peak_per_second,
+            self.templates,
             self.media,
             self.cdn,
             self.wa_outbound,
@@ -327,6 +341,9 @@ class SimState:
         self.deliveries.clear()
         self.denied_scopes.clear()
         self.conversations_per_second = None
+        self.whatsapp_per_second = None
+        self.whatsapp_pair_interval_ms = None
+        self.whatsapp_pair_burst = 1
         self._ids = itertools.count(1)
         if self.seed is not None:
             self.seed(self)

@@ -1,21 +1,28 @@
 """The WhatsApp Cloud API send endpoint: ``POST /{phone-number-id}/messages``.
 
-A number may only write to a ``wa_id`` that wrote to it first (otherwise 131026, as Meta
-answers for an undeliverable recipient); mark-as-read needs a wamid the number received.
+A number may only write free-form to a ``wa_id`` that wrote to it first (otherwise
+131026, as Meta answers for an undeliverable recipient); an approved template may go to
+any number (business-initiated). Mark-as-read needs a wamid the number received. Opt-in
+limits (``POST /_sim/limits``): throughput per number (130429) and the pair rate per
+recipient (131056); the peak sends in any second are measured either way.
 """
 
 import secrets
 import string
+import time
+from collections import deque
 from typing import Any
 
+from metasim import templates
 from metasim.accounts import reachable_number
-from metasim.errors import GraphError, GraphFailure, JSONDict
+from metasim.errors import GraphError, GraphFailure, JSONDict, wa_error
 from metasim.graph_common import CallNotes, GraphRequest, apply_fault
 from metasim.state import SimState
 from metasim.tokens import Principal, require_scope
 from metasim.world import PhoneNumber
 
 MAX_TEXT_LENGTH = 4096
+MIN_WA_ID, MAX_WA_ID = 7, 15  # digits of an international number
 MESSAGING = "whatsapp_business_messaging"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 MESSAGE_TYPES = (
@@ -33,15 +40,6 @@ _WAMID_ALPHABET = string.ascii_letters + string.digits
 def new_wamid() -> str:
     """A message id shaped like WhatsApp's (``wamid.`` + base64-looking characters)."""
     return "wamid.HBgL" + "".join(secrets.choice(_WAMID_ALPHABET) for _ in range(48))
-
-
-def wa_error(code: int, message: str, details: str) -> GraphError:
-    """A WhatsApp error: ``(#code) message`` with ``error_data.details``."""
-    return GraphError(
-        f"(#{code}) {message}",
-        code=code,
-        error_data={"messaging_product": "whatsapp", "details": details},
-    )
 
 
 def param_error(details: str) -> GraphError:
@@ -75,11 +73,15 @@ def send(
     if body.get("recipient_type", "individual") != "individual":
         raise GraphFailure(param_error("recipient_type must be individual"))
     message_type = body.get("type", "text")
-    _validate_content(
-        message_type, body.get(message_type) if isinstance(message_type, str) else None
-    )
-    if (number.id, wa_id) not in state.wa_contacts:
+    content = body.get(message_type) if isinstance(message_type, str) else None
+    _validate_content(message_type, content)
+    if message_type == "template":
+        templates.check_send(state, number, content if isinstance(content, dict) else {})
+        if not MIN_WA_ID <= len(wa_id) <= MAX_WA_ID:
+            raise GraphFailure(wa_error(131026, "Message Undeliverable.", "Message Undeliverable."))
+    elif (number.id, wa_id) not in state.wa_contacts:
         raise GraphFailure(wa_error(131026, "Message Undeliverable.", "Message Undeliverable."))
+    _check_rates(state, number.id, wa_id)
     message: JSONDict = {"id": new_wamid()}
     if message_type == "template":
         message["message_status"] = "accepted"
@@ -88,6 +90,34 @@ def send(
         "contacts": [{"input": str(to), "wa_id": wa_id}],
         "messages": [message],
     }
+
+
+def _check_rates(state: SimState, number_id: str, wa_id: str) -> None:
+    """Throughput per number and pair rate per recipient; record an accepted send."""
+    now = time.monotonic()
+    window = state.wa_send_times.setdefault(number_id, deque())
+    while window and now - window[0] >= 1.0:
+        window.popleft()
+    limit = state.whatsapp_per_second
+    if limit and len(window) >= limit:
+        details = "Cloud API message throughput has been reached."
+        raise GraphFailure(wa_error(130429, "Rate limit hit", details))
+    # The pair rate as Meta describes it: one per interval, a burst borrowing ahead.
+    interval = (state.whatsapp_pair_interval_ms or 0) / 1000
+    due = max(state.wa_pair_due.get((number_id, wa_id), now), now)
+    if interval and now < due - interval * (state.whatsapp_pair_burst - 1):
+        details = (
+            "Message failed to send because there were too many messages sent from this "
+            "phone number to the same phone number in a short period of time."
+        )
+        raise GraphFailure(
+            wa_error(131056, "(Business Account, Consumer Account) pair rate limit hit", details)
+        )
+    window.append(now)
+    state.wa_pair_due[(number_id, wa_id)] = due + interval
+    state.wa_peak_per_second[number_id] = max(
+        state.wa_peak_per_second.get(number_id, 0), len(window)
+    )
 
 
 def _mark_read(

@@ -219,3 +219,33 @@ class OutboundWa:
     wa_id: str
     category: str = "service"
     biz_opaque_callback_data: str | None = None
+
+
+@dataclass
+class MessageTemplate:
+    """A WhatsApp message template of one WABA (``GET /{waba-id}/message_templates``)."""
+
+    id: str
+    waba_id: str
+    name: str
+    language: str
+    category: str
+    status: str
+    components: list[dict[str, object]]
+    parameter_format: str = "POSITIONAL"
+    quality_score: str = "GREEN"
+    rejected_reason: str = "NONE"
+
+    def fields(self) -> dict[str, object]:
+        """Every readable field, as Graph names them."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "language": self.language,
+            "category": self.category,
+            "status": self.status,
+            "components": self.components,
+            "parameter_format": self.parameter_format,
+            "quality_score": {"score": self.quality_score},
+            "rejected_reason": self.rejected_reason,
+        }

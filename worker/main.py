@@ -40,6 +40,7 @@ uvloop.install()
 
 REDIS_SETTINGS = RedisSettings.from_dsn(get_settings().redis.url)
 POLL_DELAY = 0.05  # latency matters: a customer's message should show up at once
+SEND_MAX_TRIES = 10_000
 
 
 # arq reads a settings class's own attributes only (not inherited ones), so both classes
@@ -65,7 +66,10 @@ class WebhookWorkerSettings:
 class WorkerSettings:
     queue_name = QUEUE_NAME
     functions: ClassVar[list[Function]] = [
-        func(tasks.send_message, name="inbox.send_message", max_tries=6),
+        # Rate-limit deferrals and backoff re-run the job, and arq counts every run as a
+        # try: the real cap is OUTBOUND_MAX_ATTEMPTS Graph calls, counted on the message.
+        func(tasks.send_message, name="inbox.send_message", max_tries=SEND_MAX_TRIES),
+        func(tasks.sync_templates, name="templates.sync", max_tries=4, timeout=300),
         func(tasks.fetch_media, name="media.fetch", max_tries=6, timeout=300),
         func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
         func(tasks.import_history, name="channels.import_history", max_tries=3, timeout=900),
@@ -75,8 +79,10 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[Any]] = [
         cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
         cron(tasks.prune_webhook_events, hour={4}, minute={7}, second={0}, unique=True),
+        cron(tasks.sync_all_templates, hour={5}, minute={23}, second={0}, unique=True),
         # Replies whose job Redis lost, or that a killed worker left mid-send (invariant 4).
         cron(tasks.redrive_outbound, second={0}, unique=True, run_at_startup=True, timeout=300),
+        cron(tasks.wake_snoozed_conversations, second={30}, unique=True, run_at_startup=True),
     ]
     max_jobs = 50
     job_timeout = 60

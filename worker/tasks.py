@@ -18,15 +18,17 @@ from api.config import get_settings
 from api.contacts.profiles import fetch_profile
 from api.crypto import get_secret_box
 from api.db import unit_of_work
+from api.inbox.dispatch import Dispatcher
 from api.inbox.media import MediaFetch, check_digest, is_permanent
 from api.inbox.redrive import redrive_sends
-from api.inbox.sending import MessageSender
+from api.inbox.snooze import wake_snoozed
 from api.jobs import WEBHOOK_QUEUE_NAME, send_job
 from api.meta.client import MetaClient
-from api.meta.errors import GraphError
+from api.meta.errors import ErrorAction, GraphError
 from api.meta.graph import get_graph_client
 from api.models import WebhookEventStatus
 from api.storage import get_storage
+from api.templates.sync import enqueue_all_syncs, run_sync
 from api.webhooks.processing import WebhookProcessor, record_failure
 from api.webhooks.service import PROCESS_JOB, process_job_id, prune_processed, stale_received_events
 
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 SWEEP_AFTER = timedelta(seconds=60)
 SWEEP_PAGE = 1000
 SWEEP_MAX = 200_000
+SYNC_TRIES = 4
 
 
 def get_meta_client() -> MetaClient:
@@ -104,25 +107,31 @@ async def prune_webhook_events(ctx: dict[str, Any]) -> int:
 
 
 async def send_message(ctx: dict[str, Any], message_id: str) -> str:
-    box, id_ = get_secret_box(), uuid.UUID(message_id)
-    async with unit_of_work() as session:
-        plan = await MessageSender(session, box).claim(id_)
-    if plan is None:
-        return "skipped"
-    adapter = get_adapter(plan.channel_kind, get_graph_client())
+    """Send one queued message (api.inbox.dispatch). Waiting for a rate-limit slot and
+    backing off after a retryable Graph error both come back as a deferral: the job runs
+    again later under the same id; only Graph calls count as the message's attempts."""
+    outcome = await Dispatcher().send(uuid.UUID(message_id))
+    if outcome.defer is not None:
+        raise Retry(defer=outcome.defer)
+    return outcome.summary
+
+
+async def sync_templates(ctx: dict[str, Any], tenant_id: str, waba_id: str) -> str:
+    """Sync one tenant's copy of a WABA's templates from Graph (on connect, daily, webhooks)."""
     try:
-        result = await adapter.send_text(
-            channel_external_id=plan.channel_external_id, token=plan.token, message=plan.outbound
-        )
+        report = await run_sync(get_meta_client(), get_secret_box(), uuid.UUID(tenant_id), waba_id)
     except GraphError as error:
-        async with unit_of_work() as session:
-            retry = await MessageSender(session, box).record_error(id_, error)
-        if retry:
-            raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from error
+        if error.action is ErrorAction.RETRY and ctx.get("job_try", 1) < SYNC_TRIES:
+            raise Retry(defer=backoff_seconds(ctx.get("job_try", 1), base=30)) from error
         return f"failed {error.error_code}"
-    async with unit_of_work() as session:
-        await MessageSender(session, box).mark_sent(id_, result.external_id)
-    return "sent"
+    if report is None:
+        return "no live number"
+    return f"synced {report.synced}, deleted {report.deleted}"
+
+
+async def sync_all_templates(ctx: dict[str, Any]) -> str:
+    """Daily: enqueue a template sync for every (tenant, WABA) with a live number."""
+    return f"queued {await enqueue_all_syncs()} template syncs"
 
 
 async def fetch_contact_profile(ctx: dict[str, Any], contact_id: str) -> bool:
@@ -203,3 +212,11 @@ async def redrive_outbound(ctx: dict[str, Any]) -> str:
             "marked %d replies stuck in sending failed (send_unconfirmed)", report.unconfirmed
         )
     return f"requeued {report.requeued}, unconfirmed {report.unconfirmed}"
+
+
+async def wake_snoozed_conversations(ctx: dict[str, Any]) -> int:
+    """Every minute: snoozed conversations whose time has come are open again (announced)."""
+    woken = await wake_snoozed()
+    if woken:
+        logger.info("woke %d snoozed conversations", woken)
+    return woken

@@ -47,3 +47,15 @@ async def require_manager(scope: CurrentScope) -> TenantScope:
 
 
 TenantAdmin = Annotated[TenantScope, Depends(require_manager)]
+
+AGENTS = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
+
+
+async def require_agent(scope: CurrentScope) -> TenantScope:
+    """Agents (and owners, admins) work conversations; viewers only read."""
+    if scope.role not in AGENTS:
+        raise Forbidden("Viewers have read-only access.")
+    return scope
+
+
+TenantAgent = Annotated[TenantScope, Depends(require_agent)]

@@ -22,8 +22,25 @@ class OutboundText:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundTemplate:
+    """A WhatsApp template send: exact name + language, and the rendered Graph components."""
+
+    recipient: str
+    name: str
+    language: str
+    components: list[dict[str, Any]]
+    reference: str | None = None
+
+
+Outbound = OutboundText | OutboundTemplate
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     external_id: str
+    # WhatsApp's canonical id for the recipient (`contacts[].wa_id`), which can differ
+    # from the number it was sent to.
+    recipient_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,10 @@ class ChannelAdapter(Protocol):
 
     async def send_text(
         self, *, channel_external_id: str, token: str, message: OutboundText
+    ) -> SendResult: ...
+
+    async def send_template(
+        self, *, channel_external_id: str, token: str, message: OutboundTemplate
     ) -> SendResult: ...
 
     async def fetch_media(
@@ -87,6 +108,12 @@ class MessengerAdapter:
         )
         return SendResult(external_id=str(answer.get("message_id", "")))
 
+    async def send_template(
+        self, *, channel_external_id: str, token: str, message: OutboundTemplate
+    ) -> SendResult:
+        """WhatsApp templates do not exist on Messenger (the policy refuses them first)."""
+        raise GraphError(None, 100, None, "Messenger has no WhatsApp templates")
+
     async def fetch_media(
         self, *, token: str, url: str | None, media_id: str | None, max_bytes: int
     ) -> FetchedMedia:
@@ -129,20 +156,44 @@ class WhatsAppAdapter:
     async def send_text(
         self, *, channel_external_id: str, token: str, message: OutboundText
     ) -> SendResult:
-        body = {
+        body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": message.recipient,
             "type": "text",
             "text": {"body": message.text, "preview_url": False},
         }
-        if message.reference:
-            body["biz_opaque_callback_data"] = message.reference
+        return await self._send(channel_external_id, token, body, message.reference)
+
+    async def send_template(
+        self, *, channel_external_id: str, token: str, message: OutboundTemplate
+    ) -> SendResult:
+        template: dict[str, Any] = {"name": message.name, "language": {"code": message.language}}
+        if message.components:
+            template["components"] = message.components
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.recipient,
+            "type": "template",
+            "template": template,
+        }
+        return await self._send(channel_external_id, token, body, message.reference)
+
+    async def _send(
+        self, channel_external_id: str, token: str, body: dict[str, Any], reference: str | None
+    ) -> SendResult:
+        if reference:
+            body["biz_opaque_callback_data"] = reference
         answer = await self.graph.request(
             "POST", f"{channel_external_id}/messages", token=token, json=body
         )
         sent = _dicts(answer.get("messages"))
-        return SendResult(external_id=str(sent[0].get("id", "")) if sent else "")
+        contacts = _dicts(answer.get("contacts"))
+        return SendResult(
+            external_id=str(sent[0].get("id", "")) if sent else "",
+            recipient_id=_str_or_none(contacts[0].get("wa_id")) if contacts else None,
+        )
 
     async def fetch_media(
         self, *, token: str, url: str | None, media_id: str | None, max_bytes: int

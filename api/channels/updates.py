@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.channels.events import ChannelUpdate
 from api.channels.schemas import emit_channel_updated
 from api.models import Channel, ChannelKind, ChannelStatus, MessageTemplate, WhatsAppBusinessAccount
+from api.templates.repository import TemplateStore
+from api.templates.sync import enqueue_sync
 
 
 class ChannelUpdates:
@@ -56,6 +58,11 @@ class ChannelUpdates:
                     index_elements=["tenant_id", "waba_id", "name", "language"], set_=keep
                 )
             )
+            # A template Parley has not synced yet (created at Meta since): fetch its content.
+            if not await TemplateStore(self.session, tenant_id).has_content(
+                update.waba_id, name, language
+            ):
+                enqueue_sync(self.session, tenant_id, update.waba_id)
         return f"template {name} {data.get('event')}"
 
     async def _quality(self, update: ChannelUpdate, channels: list[Channel]) -> str:

@@ -29,8 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import events, jobs
 from api.db import unit_of_work
-from api.inbox.sending import send_job_id
-from api.inbox.service import SEND_JOB
+from api.inbox.sending import SEND_JOB, send_job_id
 from api.inbox.statuses import SEND_UNCONFIRMED
 from api.inbox.views import messages_out
 from api.models import Message, MessageStatus
@@ -75,14 +74,16 @@ ORDER = (Message.updated_at, Message.id)
 async def requeue_stale_sends(session: AsyncSession, after: Key | None, limit: int) -> list[Key]:
     """Enqueue (after commit) the send job of each `queued` message left alone too long."""
     rows = await session.execute(
-        select(Message.updated_at, Message.id)
+        select(Message.updated_at, Message.id, Message.retry_count)
         .where(_stale(MessageStatus.QUEUED, QUEUED_STALE_AFTER, after))
         .order_by(*ORDER)
         .limit(limit)
     )
-    keys = [(updated_at, message_id) for updated_at, message_id in rows]
-    for _, message_id in keys:
-        jobs.enqueue_job(session, SEND_JOB, str(message_id), job_id=send_job_id(message_id))
+    keys = []
+    for updated_at, message_id, retry_count in rows:
+        keys.append((updated_at, message_id))
+        job_id = send_job_id(message_id, retry_count)
+        jobs.enqueue_job(session, SEND_JOB, str(message_id), job_id=job_id)
     return keys
 
 

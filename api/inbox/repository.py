@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from api.models import Conversation, Message
+from api.models import Conversation, Message, SavedReply
 from api.pagination import beyond
 from api.tenancy import ScopedRepository
 
@@ -27,19 +27,6 @@ class ConversationRepository(ScopedRepository[Conversation]):
             statement = statement.with_for_update(of=Conversation)
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def list_page(
-        self, *, limit: int, after: tuple[datetime, uuid.UUID] | None
-    ) -> list[Conversation]:
-        """Newest activity first; keyset pagination on (last_message_at, id)."""
-        statement = self._with_relations()
-        if after is not None:
-            statement = statement.where(
-                beyond(Conversation.last_message_at, Conversation.id, after, descending=True)
-            )
-        statement = statement.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        result = await self.session.execute(statement.limit(limit))
-        return list(result.scalars())
-
 
 class MessageRepository(ScopedRepository[Message]):
     model = Message
@@ -59,6 +46,22 @@ class MessageRepository(ScopedRepository[Message]):
     async def get_by_idempotency_key(self, key: str) -> Message | None:
         statement = self.scoped().where(Message.idempotency_key == key)
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+
+class SavedReplyRepository(ScopedRepository[SavedReply]):
+    model = SavedReply
+
+    async def list_page(
+        self, *, prefix: str | None, after: str | None, limit: int
+    ) -> list[SavedReply]:
+        """By shortcut; `prefix` keeps those starting with it (LIKE wildcards escaped)."""
+        statement = self.scoped()
+        if prefix:
+            statement = statement.where(SavedReply.shortcut.startswith(prefix, autoescape=True))
+        if after is not None:
+            statement = statement.where(SavedReply.shortcut > after)
+        statement = statement.order_by(SavedReply.shortcut).limit(limit)
+        return list((await self.session.execute(statement)).scalars())
 
 
 def unscoped_message(message_id: uuid.UUID) -> Select[Message]:

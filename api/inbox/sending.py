@@ -1,24 +1,29 @@
-"""Sending a queued reply through the channel's adapter, in three steps that each commit:
+"""Sending a queued message through the channel's adapter, in steps that each commit:
 claim (queued → sending), call Meta outside any transaction, record the outcome.
 
-A message is only ever claimed from `queued`, so a job that runs twice sends once.
-Retryable Graph errors put it back to `queued` for a later attempt; permanent ones mark it
-`failed` with a readable reason; a dead token also marks the channel `needs_reauth`.
+A message is only ever claimed from `queued`, so a job that runs twice sends once. The
+claim checks Meta's rules again (the window may have closed, or the template been paused,
+while the message waited). Retryable Graph errors put it back to `queued` for a later
+attempt, until `OUTBOUND_MAX_ATTEMPTS`; permanent ones mark it `failed` with a readable
+reason; a dead token also marks the channel `needs_reauth`.
 """
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels.adapters import OutboundText
+from api.channels.adapters import Outbound, OutboundTemplate, OutboundText, SendResult
+from api.config import OutboundSettings
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
-from api.inbox.policy import decide_free_form
+from api.inbox.policy import SendDecision, SendIntent, decide
 from api.inbox.statuses import StatusApplier
 from api.inbox.views import emit_message
 from api.meta.errors import ErrorAction, GraphError
@@ -29,16 +34,50 @@ from api.models import (
     Contact,
     Conversation,
     Message,
+    MessageDirection,
     MessageStatus,
 )
+from api.templates.repository import template_by_id
 from api.vault import open_token
 
-MAX_SEND_ATTEMPTS = 5
+SEND_JOB = "inbox.send_message"
+PAIR_RATE_CODE = 131056  # too many messages to one WhatsApp user: wait for that user
 
 
-def send_job_id(message_id: uuid.UUID) -> str:
-    """The arq job id of a message's send: one live job per message, however often enqueued."""
-    return f"send:{message_id}"
+def send_job_id(message_id: uuid.UUID, retry_count: int = 0) -> str:
+    """The arq job id of a message's send: one live job per message, however often
+    enqueued. A person's retry gets a new id, because arq keeps a finished job's result
+    under its id (keep_result) and would silently refuse to enqueue that id again."""
+    return f"send:{message_id}" if retry_count == 0 else f"send:{message_id}:r{retry_count}"
+
+
+def retry_delay(settings: OutboundSettings, attempts: int, error: GraphError) -> float:
+    """Exponential backoff with jitter (half fixed, half random, so never ~0 s)."""
+    ceiling = min(settings.backoff_cap_seconds, settings.backoff_base_seconds * 2 ** (attempts - 1))
+    delay: float = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+    if error.code == PAIR_RATE_CODE:  # the recipient's pair rate: at least its interval
+        delay = max(delay, settings.whatsapp_pair_interval_seconds)
+    return delay
+
+
+def intent_of(message: Message, template_status: str | None = None) -> SendIntent:
+    return SendIntent(
+        type="template" if message.type == "template" else "text",
+        human_written=not message.automated,
+        tag=message.tag,
+        template_status=template_status,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SendTarget:
+    """Where a queued message goes, for the rate limits (read before claiming)."""
+
+    message_id: uuid.UUID
+    channel_id: uuid.UUID
+    channel_kind: ChannelKind
+    recipient: str
+    holder: str  # this attempt of this message, for its rate-limit reservations
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +86,34 @@ class SendPlan:
     channel_kind: ChannelKind
     channel_external_id: str
     token: str
-    outbound: OutboundText
+    outbound: Outbound
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorOutcome:
+    retry: bool
+    attempts: int
 
 
 class MessageSender:
-    def __init__(self, session: AsyncSession, box: SecretBox) -> None:
+    def __init__(self, session: AsyncSession, box: SecretBox, settings: OutboundSettings) -> None:
         self.session = session
         self.box = box
+        self.settings = settings
+
+    async def target(self, message_id: uuid.UUID) -> SendTarget | None:
+        """The queued message's channel and recipient; None if nothing is to be sent."""
+        row = await self._load(message_id, lock=False)
+        if row is None or row[0].status is not MessageStatus.QUEUED:
+            return None
+        message, _, contact, channel = row
+        return SendTarget(
+            message_id=message.id,
+            channel_id=channel.id,
+            channel_kind=channel.kind,
+            recipient=contact.external_id,
+            holder=f"{message.id}:{message.retry_count}:{message.attempts}",
+        )
 
     async def claim(self, message_id: uuid.UUID) -> SendPlan | None:
         """Move a queued message to `sending` and say how to send it; None if nothing to do."""
@@ -68,15 +128,15 @@ class MessageSender:
                 message, "channel_inactive", f"The channel is {channel.status.value}; reconnect it."
             )
             return None
-        decision = decide_free_form(
-            channel.kind, conversation.last_inbound_at, datetime.now(UTC), human_written=True
+        decision = decide(
+            channel.kind,
+            conversation.last_inbound_at,
+            datetime.now(UTC),
+            intent_of(message, await self._template_status(message)),
         )
         if not decision.allowed:
-            await self._fail(
-                message,
-                decision.reason or "window_closed",
-                decision.detail or "Sending not allowed.",
-            )
+            assert decision.reason is not None
+            await self._fail(message, decision.reason.value, decision.detail or "Not allowed.")
             return None
         try:
             token = open_token(self.box, channel)
@@ -87,43 +147,41 @@ class MessageSender:
             return None
         message.status = MessageStatus.SENDING
         message.attempts += 1
+        message.tag = decision.tag
         await self._emit(message)
         return SendPlan(
             message_id=message.id,
             channel_kind=channel.kind,
             channel_external_id=channel.external_id,
             token=token,
-            outbound=OutboundText(
-                recipient=contact.external_id,
-                text=message.text or "",
-                messaging_type=decision.messaging_type or "RESPONSE",
-                tag=decision.tag,
-                reference=str(message.id),
-            ),
+            outbound=_outbound(message, contact, decision),
         )
 
-    async def mark_sent(self, message_id: uuid.UUID, external_id: str) -> None:
+    async def mark_sent(self, message_id: uuid.UUID, result: SendResult) -> None:
         row = await self._load(message_id)
         if row is None:
             return
-        message = row[0]
+        message, _, contact, channel = row
         now = datetime.now(UTC)
         # The echo or a status may have landed first (then this changes nothing backwards).
-        message.external_id = message.external_id or external_id or None
+        message.external_id = message.external_id or result.external_id or None
         if message.status is MessageStatus.SENDING:
             message.status, message.status_at = MessageStatus.SENT, now
             message.error_code = message.error_reason = None
         message.sent_at = message.sent_at or now
+        if channel.kind is ChannelKind.WHATSAPP and result.recipient_id:
+            await self._adopt_wa_id(contact, result.recipient_id)
         await StatusApplier(self.session).apply_pending(message)
         await self._emit(message)
 
-    async def record_error(self, message_id: uuid.UUID, error: GraphError) -> bool:
-        """Record a failed attempt. True when the caller should retry later."""
+    async def record_error(self, message_id: uuid.UUID, error: GraphError) -> ErrorOutcome:
+        """Record a failed attempt; whether (and after how many attempts) to retry."""
         row = await self._load(message_id)
         if row is None:
-            return False
+            return ErrorOutcome(retry=False, attempts=0)
         message, _, _, channel = row
-        retry = error.action is ErrorAction.RETRY and message.attempts < MAX_SEND_ATTEMPTS
+        retryable = error.action is ErrorAction.RETRY
+        retry = retryable and message.attempts < self.settings.max_attempts
         if error.action is ErrorAction.REAUTH:
             channel.status = ChannelStatus.NEEDS_REAUTH
         if retry:
@@ -131,8 +189,37 @@ class MessageSender:
             message.error_code, message.error_reason = error.error_code, error.reason
             await self._emit(message)
         else:
-            await self._fail(message, error.error_code, error.reason)
-        return retry
+            reason = error.reason
+            if retryable:
+                reason = f"{reason} Gave up after {message.attempts} attempts; retry later."
+            await self._fail(message, error.error_code, reason)
+        return ErrorOutcome(retry=retry, attempts=message.attempts)
+
+    async def _adopt_wa_id(self, contact: Contact, wa_id: str) -> None:
+        """WhatsApp answered with the user's canonical id (country-specific digit rules can
+        make it differ from the number typed): key the contact by it, so the customer's
+        answers land in the same conversation. Left alone if another contact has it."""
+        if contact.external_id == wa_id:
+            return
+        taken = await self.session.execute(
+            select(Contact.id).where(
+                Contact.channel_id == contact.channel_id, Contact.external_id == wa_id
+            )
+        )
+        if taken.first() is None:
+            contact.external_id = wa_id
+
+    async def _template_status(self, message: Message) -> str | None:
+        if message.type != "template":
+            return None
+        template_id = (message.content.get("template") or {}).get("id")
+        try:
+            template = await template_by_id(self.session, uuid.UUID(str(template_id)))
+        except ValueError:
+            return None
+        if template is None or template.tenant_id != message.tenant_id:
+            return None
+        return template.status
 
     async def _fail(self, message: Message, code: str, reason: str) -> None:
         message.status = MessageStatus.FAILED
@@ -144,15 +231,36 @@ class MessageSender:
         await emit_message(self.session, message)
 
     async def _load(
-        self, message_id: uuid.UUID
+        self, message_id: uuid.UUID, *, lock: bool = True
     ) -> tuple[Message, Conversation, Contact, Channel] | None:
-        result = await self.session.execute(
+        statement = (
             select(Message, Conversation, Contact, Channel)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .join(Contact, Contact.id == Conversation.contact_id)
             .join(Channel, Channel.id == Message.channel_id)
-            .where(Message.id == message_id)
-            .with_for_update(of=Message)
+            .where(Message.id == message_id, Message.direction == MessageDirection.OUTBOUND)
         )
-        row = result.one_or_none()
+        if lock:
+            statement = statement.with_for_update(of=Message)
+        row = (await self.session.execute(statement)).one_or_none()
         return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+def _outbound(message: Message, contact: Contact, decision: SendDecision) -> Outbound:
+    reference = str(message.id)
+    if message.type == "template":
+        template: dict[str, Any] = message.content.get("template") or {}
+        return OutboundTemplate(
+            recipient=contact.external_id,
+            name=str(template.get("name") or ""),
+            language=str(template.get("language") or ""),
+            components=list(message.content.get("components") or []),
+            reference=reference,
+        )
+    return OutboundText(
+        recipient=contact.external_id,
+        text=message.text or "",
+        messaging_type=decision.messaging_type or "RESPONSE",
+        tag=decision.tag,
+        reference=reference,
+    )

@@ -22,6 +22,10 @@ MESSENGER_WEBHOOK_FIELDS = (
     "message_reactions",
 )
 PAGE_LIMIT = 100
+TEMPLATE_FIELDS = (
+    "id,name,status,category,language,components,parameter_format,quality_score,rejected_reason"
+)
+MAX_TEMPLATES = 10_000  # far above what one WABA may hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +175,12 @@ class MetaClient:
 
     async def unsubscribe_waba(self, waba_id: str, token: str) -> None:
         await self.graph.request("DELETE", f"{waba_id}/subscribed_apps", token=token)
+
+    async def message_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        """Every template of a WABA, all pages (meta-platform.md §5.4)."""
+        return await self._all(
+            token, f"{waba_id}/message_templates", {"fields": TEMPLATE_FIELDS}, cap=MAX_TEMPLATES
+        )
 
     async def conversations(
         self, page_id: str, page_token: str, limit: int

@@ -36,6 +36,7 @@ from api.models import (
     MetaAccountStatus,
     WhatsAppBusinessAccount,
 )
+from api.templates.sync import enqueue_sync
 from api.tenancy import TenantScope
 from api.vault import open_token, seal_token
 
@@ -228,6 +229,7 @@ class ConnectService:
         await self.session.flush()
         if make_primary:
             await self.make_primary(channel)
+        enqueue_sync(self.session, self.scope.tenant_id, waba_id)  # the template picker's
         self.announce(channel)
         return channel_out(channel, datetime.now(UTC))
 

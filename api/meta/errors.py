@@ -16,7 +16,9 @@ class ErrorAction(StrEnum):
     PERMANENT = "permanent"  # this request will never succeed as it is
 
 
-RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 130429, 131000, 131016, 131056, 80007})
+RETRYABLE_CODES = frozenset(
+    {1, 2, 4, 17, 32, 341, 613, 130429, 131000, 131016, 131056, 131057, 80007}
+)
 RETRYABLE_CODES |= frozenset(range(80001, 80010))
 REAUTH_CODES = frozenset({0, 102, 190})
 
@@ -37,6 +39,40 @@ REASONS: dict[tuple[int, int | None], str] = {
     (131026, None): "The message could not be delivered to this WhatsApp user.",
     (130429, None): "The phone number's throughput limit was reached.",
     (131056, None): "Too many messages to this customer in a short time.",
+    # Graph and Messenger codes (meta-platform.md §1)
+    (2, None): "Meta's service is temporarily unavailable (or the person blocked the page).",
+    (80007, None): "The WhatsApp Business Account's rate limit was reached.",
+    (2, 2018344): "The page has not accepted Meta's terms for labels.",
+    (2018108, None): "This person cannot be messaged by the page.",
+    # WhatsApp Cloud API codes (meta-platform.md §1)
+    (131000, None): "WhatsApp had an unknown error sending this message.",
+    (131005, None): "WhatsApp denied access: the number's permissions are missing.",
+    (131008, None): "A required parameter of the message is missing.",
+    (131009, None): "A parameter of the message has an invalid value.",
+    (131016, None): "WhatsApp is temporarily unavailable.",
+    (131021, None): "The recipient is the business number itself.",
+    (131030, None): "The recipient is not on the test number's allowed list.",
+    (131031, None): "The WhatsApp Business Account is locked.",
+    (131042, None): "There is a problem with the WhatsApp Business Account's payment method.",
+    (131045, None): "The phone number is not registered with WhatsApp correctly.",
+    (131048, None): "Sending is limited: too many recipients blocked or reported the number.",
+    (131049, None): "Meta held this marketing message back to keep the customer's experience "
+    "healthy; try again much later.",
+    (131051, None): "WhatsApp does not support this message type.",
+    (131053, None): "WhatsApp could not use the media of this message.",
+    (131057, None): "The WhatsApp Business Account is in maintenance mode.",
+    (130472, None): "The customer's number is part of a WhatsApp experiment; not delivered.",
+    (132000, None): "The template's parameters do not match its variables.",
+    (132001, None): "The template does not exist in this language or is not approved.",
+    (132005, None): "The template's text is too long with these parameters.",
+    (132007, None): "The template's content breaks WhatsApp's policy.",
+    (132008, None): "A template parameter has the wrong format.",
+    (132012, None): "A template parameter has the wrong format.",
+    (132015, None): "The template is paused for low quality.",
+    (132016, None): "The template has been disabled.",
+    (133010, None): "The phone number is not registered with WhatsApp.",
+    (135000, None): "WhatsApp refused the message (generic user error).",
+    (470, None): "More than 24 hours since the customer last wrote; send a template instead.",
 }
 
 

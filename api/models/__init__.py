@@ -15,6 +15,7 @@ from api.models.meta_account import (
     OAuthState,
     WhatsAppBusinessAccount,
 )
+from api.models.saved_reply import SavedReply
 from api.models.tenant import Tenant
 from api.models.user import RefreshToken, Role, User
 from api.models.webhook_event import WebhookEvent, WebhookEventStatus
@@ -41,6 +42,7 @@ __all__ = [
     "PendingStatus",
     "RefreshToken",
     "Role",
+    "SavedReply",
     "Tenant",
     "User",
     "WebhookEvent",

@@ -29,6 +29,41 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
         UniqueConstraint("channel_id", "contact_id"),
         # The inbox list: newest activity first, keyset-paginated per tenant.
         Index("ix_conversations_tenant_activity", "tenant_id", "last_message_at", "id"),
+        # The same order inside a status (All / open) and inside a folder (Mine or
+        # Unassigned / open). The included columns let the open counts per channel and
+        # folder be read from the index alone.
+        Index(
+            "ix_conversations_tenant_status_activity",
+            "tenant_id",
+            "status",
+            "last_message_at",
+            "id",
+            postgresql_include=["channel_id", "assignee_id"],
+        ),
+        Index(
+            "ix_conversations_tenant_assignee_activity",
+            "tenant_id",
+            "assignee_id",
+            "status",
+            "last_message_at",
+            "id",
+        ),
+        # Window filters ("expiring soon") are ranges of the customer's last message.
+        Index("ix_conversations_tenant_inbound", "tenant_id", "last_inbound_at"),
+        # Label filter; unlabelled conversations (most) stay out of the index.
+        Index(
+            "ix_conversations_labels",
+            "tenant_id",
+            "labels",
+            postgresql_using="gin",
+            postgresql_where=text("cardinality(labels) > 0"),
+        ),
+        # The snooze wake-up reads only snoozed rows, across tenants.
+        Index(
+            "ix_conversations_snoozed_until",
+            "snoozed_until",
+            postgresql_where=text("status = 'snoozed'"),
+        ),
     )
 
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))

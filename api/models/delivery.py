@@ -31,7 +31,8 @@ class PendingStatus(IdMixin, Base):
 
 
 class MessageTemplate(IdMixin, TenantMixin, TimestampMixin, Base):
-    """A WhatsApp template of one WABA (status kept current by webhooks; synced by issue 5)."""
+    """A WhatsApp template of one WABA: synced from Graph (api.templates.sync), its status kept
+    current by `message_template_status_update` webhooks."""
 
     __tablename__ = "message_templates"
     __table_args__ = (UniqueConstraint("tenant_id", "waba_id", "name", "language"),)
@@ -46,6 +47,11 @@ class MessageTemplate(IdMixin, TenantMixin, TimestampMixin, Base):
     components: Mapped[list[Any]] = mapped_column(
         JSONB, default=list, server_default=text("'[]'::jsonb")
     )
+    # POSITIONAL ({{1}}) or NAMED ({{first_name}}) body/header variables.
+    parameter_format: Mapped[str | None] = mapped_column(String(16))
+    quality_score: Mapped[str | None] = mapped_column(String(16))
+    # When a sync from the WABA last saw it (null: known from a status webhook only).
+    synced_at: Mapped[datetime | None]
 
 
 class WebhookEventRoute(Base):

@@ -5,9 +5,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -17,6 +25,8 @@ from api.models.user import pg_enum
 class MessageDirection(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
+    # A teammate's private note in the thread: never sent to Meta (see NOTE_NEVER_SENT).
+    NOTE = "note"
 
 
 class MessageStatus(StrEnum):
@@ -29,13 +39,29 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
 
 
+# What message search matches: every language, so no stemming or stop words ('simple').
+SEARCH_VECTOR_SQL = "to_tsvector('simple'::regconfig, COALESCE(text, ''::text))"
+
+# A note stays in Parley: the database refuses one that would ever be queued or sent.
+NOTE_NEVER_SENT = "direction <> 'note' OR (status = 'received' AND external_id IS NULL)"
+
+
 class Message(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "messages"
     __table_args__ = (
         # Idempotent processing: a provider id lands once per channel.
         UniqueConstraint("channel_id", "external_id"),
-        # A client's Idempotency-Key creates one message per tenant.
-        UniqueConstraint("tenant_id", "idempotency_key"),
+        # A client's Idempotency-Key creates one message per tenant and author (sends with
+        # no author, e.g. automations, share the tenant's key space: NULLS NOT DISTINCT).
+        Index(
+            "uq_messages_idempotency",
+            "tenant_id",
+            "author_user_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+            postgresql_where=sql_text("idempotency_key IS NOT NULL"),
+        ),
         Index("ix_messages_conversation_order", "conversation_id", "sort_at", "id"),
         # Replies in flight only, for the outbound re-drive (api.inbox.redrive).
         Index(
@@ -45,6 +71,9 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
             "id",
             postgresql_where=sql_text("status IN ('queued', 'sending')"),
         ),
+        # Full-text search within a tenant (btree_gin puts tenant_id in the same GIN index).
+        Index("ix_messages_search", "tenant_id", "search_vector", postgresql_using="gin"),
+        CheckConstraint(NOTE_NEVER_SENT, name="note_never_sent"),
     )
 
     conversation_id: Mapped[uuid.UUID] = mapped_column(
@@ -67,6 +96,15 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 of the send request behind an idempotency key: a reused key with another
+    # request is refused instead of answering with an unrelated message.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Sent by an automation, not written by a person: never under the HUMAN_AGENT tag.
+    automated: Mapped[bool] = mapped_column(default=False, server_default=sql_text("false"))
+    # The Messenger message tag this reply goes (or went) out with (HUMAN_AGENT only).
+    tag: Mapped[str | None] = mapped_column(String(32))
+    # How often a person asked to send this failed message again (part of its job id).
+    retry_count: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
     provider_timestamp: Mapped[datetime | None]
     # Provider time for inbound messages, creation time for ours: the thread's order.
     sort_at: Mapped[datetime]
@@ -84,4 +122,12 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
     # Delivery details from the provider: pricing, conversation, callback data.
     status_details: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=dict, server_default=sql_text("'{}'::jsonb")
+    )
+    # The text's lexemes, kept by PostgreSQL: search filters on it without re-parsing the
+    # text, whichever plan it picks. Never loaded by the ORM.
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR,
+        Computed(SEARCH_VECTOR_SQL, persisted=True),
+        deferred=True,
+        deferred_raiseload=True,
     )

@@ -176,7 +176,7 @@ async def test_template_statuses_are_billable(
 ) -> None:
     await settings(sim, status_delay_ms=0)
     before = webhook_target.call_count
-    template = {"name": "order_update", "language": {"code": "en_US"}}
+    template = {"name": "hello_world", "language": {"code": "en_US"}}
 
     await wa_send(sim, wa_contact, type="template", template=template)
     await wait_idle(sim)

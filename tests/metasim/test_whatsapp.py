@@ -236,7 +236,7 @@ async def test_text_needs_a_body_and_the_product(
     template = {
         **{k: v for k, v in text_body().items() if k not in ("type", "text")},
         "type": "template",
-        "template": {"name": "order_update", "language": {"code": "en_US"}},
+        "template": {"name": "hello_world", "language": {"code": "en_US"}},
     }
 
     missing_body = await wa_send(sim, ana_token, no_body)

@@ -16,6 +16,8 @@ from arq.jobs import Job
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.channels.adapters import SendResult
+from api.config import get_settings
 from api.crypto import get_secret_box
 from api.inbox import redrive
 from api.inbox.sending import MessageSender
@@ -261,7 +263,9 @@ async def test_an_outcome_being_recorded_at_the_same_time_wins(
     await set_state(session, message_id, MessageStatus.SENDING, minutes=11)
 
     async with sessionmaker() as sender:  # a late mark_sent holds the row, not yet committed
-        await MessageSender(sender, get_secret_box()).mark_sent(message_id, "m_late")
+        await MessageSender(sender, get_secret_box(), get_settings().outbound).mark_sent(
+            message_id, SendResult("m_late")
+        )
         # The re-drive neither waits for the row nor overrides it.
         assert await asyncio.wait_for(tasks.redrive_outbound({}), timeout=10) == NOTHING
         await sender.commit()

@@ -159,6 +159,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/channels/{channel_id}/templates/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Templates
+         * @description Fetch the number's WhatsApp Business Account templates from Meta now.
+         */
+        post: operations["sync_templates_api_channels__channel_id__templates_sync_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/healthz": {
         parameters: {
             query?: never;
@@ -208,9 +228,36 @@ export interface paths {
         };
         /**
          * List Conversations
-         * @description Conversations, newest activity first.
+         * @description Conversations, newest activity first: a folder (mine, unassigned, all), narrowed by
+         *     channel, status, assignee, label, unread and window state; with `q`, only those whose
+         *     messages or notes match, each with its newest match.
          */
         get: operations["list_conversations_api_inbox_conversations_get"];
+        put?: never;
+        /**
+         * Start Conversation
+         * @description Start (or continue) a WhatsApp conversation with a phone number by sending an
+         *     approved template; the contact and conversation are created when new.
+         */
+        post: operations["start_conversation_api_inbox_conversations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/conversations/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversation Counts
+         * @description Open conversations per folder and per channel.
+         */
+        get: operations["conversation_counts_api_inbox_conversations_counts_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -233,7 +280,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Conversation
+         * @description Change status (snoozed needs `snoozed_until`), assignee (`null` unassigns) or labels.
+         */
+        patch: operations["update_conversation_api_inbox_conversations__conversation_id__patch"];
         trace?: never;
     };
     "/api/inbox/conversations/{conversation_id}/messages": {
@@ -251,9 +302,32 @@ export interface paths {
         put?: never;
         /**
          * Send Message
-         * @description Queue a reply; it is sent through the Graph API by a worker (status `queued` → `sent`).
+         * @description Queue a reply (text, or a WhatsApp template); a worker sends it through the Graph
+         *     API (`queued` → `sending` → `sent`). Refused with a reason the UI can show
+         *     (`window_closed`, `template_required`, `human_agent_window_expired`, ...). The same
+         *     Idempotency-Key answers with the same message (header `Idempotent-Replayed: true`).
          */
         post: operations["send_message_api_inbox_conversations__conversation_id__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/conversations/{conversation_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Note
+         * @description A private note in the thread (direction `note`): seen by the team, never sent.
+         */
+        post: operations["add_note_api_inbox_conversations__conversation_id__notes_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -275,6 +349,103 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/conversations/{conversation_id}/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark Unread */
+        post: operations["mark_unread_api_inbox_conversations__conversation_id__unread_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Labels
+         * @description The labels on the team's conversations, most used first.
+         */
+        get: operations["list_labels_api_inbox_labels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/messages/{message_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Message
+         * @description Send a failed message again (Meta's rules are checked again): `failed` → `queued`.
+         */
+        post: operations["retry_message_api_inbox_messages__message_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/saved-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Saved Replies
+         * @description The team's saved replies by shortcut; `q` ("/tha") keeps those starting with it.
+         */
+        get: operations["list_saved_replies_api_inbox_saved_replies_get"];
+        put?: never;
+        /** Create Saved Reply */
+        post: operations["create_saved_reply_api_inbox_saved_replies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/saved-replies/{reply_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Saved Reply */
+        get: operations["get_saved_reply_api_inbox_saved_replies__reply_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Saved Reply */
+        delete: operations["delete_saved_reply_api_inbox_saved_replies__reply_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Saved Reply */
+        patch: operations["update_saved_reply_api_inbox_saved_replies__reply_id__patch"];
         trace?: never;
     };
     "/api/meta/accounts/{account_id}/businesses": {
@@ -525,6 +696,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Templates
+         * @description WhatsApp templates for the picker, by name; `channel_id` narrows to one number's WABA.
+         */
+        get: operations["list_templates_api_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Template */
+        get: operations["get_template_api_templates__template_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/{template_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Template
+         * @description The message with these parameters filled in, and what is wrong with them (if anything).
+         */
+        post: operations["preview_template_api_templates__template_id__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/channels": {
         parameters: {
             query?: never;
@@ -662,6 +890,40 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** ButtonSpec */
+        ButtonSpec: {
+            /** Accepts Value */
+            accepts_value: boolean;
+            /** Index */
+            index: number;
+            /** Needs Value */
+            needs_value: boolean;
+            /** Text */
+            text: string | null;
+            /** Type */
+            type: string;
+        };
+        /**
+         * ButtonValue
+         * @description A button's parameter, by the button's position (0-based): the URL suffix of a
+         *     dynamic URL button, the payload of a quick reply, the code of a copy-code or OTP one.
+         */
+        ButtonValue: {
+            /** Index */
+            index: number;
+            /** Value */
+            value: string;
+        };
+        /** ChannelCount */
+        ChannelCount: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /** Open */
+            open: number;
+        };
         /**
          * ChannelHealth
          * @enum {string}
@@ -783,6 +1045,61 @@ export interface components {
             /** Name */
             name: string | null;
         };
+        /**
+         * ConversationCounts
+         * @description Open conversations per folder and per channel (channels with none are left out).
+         */
+        ConversationCounts: {
+            /** All */
+            all: number;
+            /** Channels */
+            channels: components["schemas"]["ChannelCount"][];
+            /** Mine */
+            mine: number;
+            /** Unassigned */
+            unassigned: number;
+        };
+        /** ConversationListItem */
+        ConversationListItem: {
+            /** Assignee Id */
+            assignee_id: string | null;
+            channel: components["schemas"]["ChannelSummary"];
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            contact: components["schemas"]["ContactOut"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Labels */
+            labels: string[];
+            /** Last Inbound At */
+            last_inbound_at: string | null;
+            /**
+             * Last Message At
+             * Format: date-time
+             */
+            last_message_at: string;
+            /** Last Message Preview */
+            last_message_preview: string | null;
+            /** @description Set when the list was searched (`q`). */
+            match?: components["schemas"]["SearchMatch"] | null;
+            /** Snoozed Until */
+            snoozed_until?: string | null;
+            status: components["schemas"]["ConversationStatus"];
+            /** Unread Count */
+            unread_count: number;
+            window: components["schemas"]["WindowOut"];
+        };
         /** ConversationOut */
         ConversationOut: {
             /** Assignee Id */
@@ -815,6 +1132,8 @@ export interface components {
             last_message_at: string;
             /** Last Message Preview */
             last_message_preview: string | null;
+            /** Snoozed Until */
+            snoozed_until?: string | null;
             status: components["schemas"]["ConversationStatus"];
             /** Unread Count */
             unread_count: number;
@@ -825,10 +1144,102 @@ export interface components {
          * @enum {string}
          */
         ConversationStatus: "open" | "pending" | "resolved" | "snoozed";
+        /**
+         * ConversationUpdate
+         * @description Only the fields present change; `"assignee_id": null` unassigns.
+         */
+        ConversationUpdate: {
+            /**
+             * Assignee Id
+             * @description A teammate; null unassigns.
+             */
+            assignee_id?: string | null;
+            /**
+             * Labels
+             * @description Replaces the labels. Lower-cased, spaces become '-'; letters, digits, '-' and '_'; at most 20 of 32 characters.
+             */
+            labels?: string[] | null;
+            /**
+             * Snoozed Until
+             * @description Required with status "snoozed" (in the future); only then.
+             */
+            snoozed_until?: string | null;
+            status?: components["schemas"]["ConversationStatus"] | null;
+        };
+        /**
+         * CurrencyValue
+         * @description A `currency` body parameter; `fallback_value` is what the preview shows.
+         */
+        CurrencyValue: {
+            /** Amount 1000 */
+            amount_1000: number;
+            /** Code */
+            code: string;
+            /** Fallback Value */
+            fallback_value: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "currency";
+        };
+        /**
+         * DateTimeValue
+         * @description A `date_time` body parameter, shown as its `fallback_value`.
+         */
+        DateTimeValue: {
+            /** Fallback Value */
+            fallback_value: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "date_time";
+        };
+        /**
+         * Folder
+         * @enum {string}
+         */
+        Folder: "mine" | "unassigned" | "all";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HeaderSpec */
+        HeaderSpec: {
+            /** Format */
+            format: string;
+            /** Variables */
+            variables: string[];
+        };
+        /**
+         * HeaderValue
+         * @description The header's parameter: text for a TEXT header with a variable; a media `link`
+         *     (https) or an uploaded `media_id` for IMAGE / VIDEO / DOCUMENT; a place for LOCATION.
+         */
+        HeaderValue: {
+            /** Address */
+            address?: string | null;
+            /** Filename */
+            filename?: string | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Link */
+            link?: string | null;
+            /** Longitude */
+            longitude?: number | null;
+            /** Media Id */
+            media_id?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Text */
+            text?: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "image" | "video" | "document" | "location";
         };
         /** HistoryImport */
         HistoryImport: {
@@ -843,6 +1254,13 @@ export interface components {
             status: "none" | "queued" | "running" | "done" | "failed";
             /** Total */
             total: number | null;
+        };
+        /** LabelUsage */
+        LabelUsage: {
+            /** Conversations */
+            conversations: number;
+            /** Name */
+            name: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -872,7 +1290,7 @@ export interface components {
          * MessageDirection
          * @enum {string}
          */
-        MessageDirection: "inbound" | "outbound";
+        MessageDirection: "inbound" | "outbound" | "note";
         /** MessageError */
         MessageError: {
             /** Code */
@@ -886,6 +1304,11 @@ export interface components {
             attachments?: components["schemas"]["AttachmentOut"][];
             /** Author User Id */
             author_user_id: string | null;
+            /**
+             * Automated
+             * @default false
+             */
+            automated: boolean;
             /** Content */
             content: {
                 [key: string]: unknown;
@@ -914,9 +1337,16 @@ export interface components {
             /** Reactions */
             reactions?: components["schemas"]["ReactionOut"][];
             reply_to?: components["schemas"]["ReplyRef"] | null;
+            /**
+             * Retry Count
+             * @default 0
+             */
+            retry_count: number;
             /** Sent At */
             sent_at: string | null;
             status: components["schemas"]["MessageStatus"];
+            /** Tag */
+            tag?: string | null;
             /** Text */
             text: string | null;
             /** Type */
@@ -947,6 +1377,11 @@ export interface components {
             scopes: string[];
             /** Token Expires At */
             token_expires_at: string | null;
+        };
+        /** NoteCreate */
+        NoteCreate: {
+            /** Text */
+            text: string;
         };
         /** PageOption */
         PageOption: {
@@ -982,10 +1417,17 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
-        /** Page[ConversationOut] */
-        Page_ConversationOut_: {
+        /** Page[ConversationListItem] */
+        Page_ConversationListItem_: {
             /** Items */
-            items: components["schemas"]["ConversationOut"][];
+            items: components["schemas"]["ConversationListItem"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[LabelUsage] */
+        Page_LabelUsage_: {
+            /** Items */
+            items: components["schemas"]["LabelUsage"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1010,6 +1452,20 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Page[SavedReplyOut] */
+        Page_SavedReplyOut_: {
+            /** Items */
+            items: components["schemas"]["SavedReplyOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[TemplateOut] */
+        Page_TemplateOut_: {
+            /** Items */
+            items: components["schemas"]["TemplateOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[WabaOption] */
         Page_WabaOption_: {
             /** Items */
@@ -1023,6 +1479,22 @@ export interface components {
             items: components["schemas"]["WebhookEventOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
+        };
+        /**
+         * ParametersSpec
+         * @description What the picker asks for: the variables of each part, in order.
+         */
+        ParametersSpec: {
+            /** Body */
+            body: string[];
+            /** Buttons */
+            buttons: components["schemas"]["ButtonSpec"][];
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "POSITIONAL" | "NAMED";
+            header: components["schemas"]["HeaderSpec"] | null;
         };
         /** PhoneNumberOption */
         PhoneNumberOption: {
@@ -1038,6 +1510,37 @@ export interface components {
             status: string | null;
             /** Verified Name */
             verified_name: string | null;
+        };
+        /**
+         * Preview
+         * @description The message as the customer will see it (missing values stay as {{n}}).
+         */
+        Preview: {
+            /** Body */
+            body: string;
+            /** Buttons */
+            buttons: string[];
+            /** Footer */
+            footer: string | null;
+            /** Header */
+            header: string | null;
+            /** Text */
+            text: string;
+        };
+        /** PreviewOut */
+        PreviewOut: {
+            preview: components["schemas"]["Preview"];
+            /** Problems */
+            problems: components["schemas"]["Problem"][];
+            /** Valid */
+            valid: boolean;
+        };
+        /** Problem */
+        Problem: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
         };
         /** ReactionOut */
         ReactionOut: {
@@ -1096,10 +1599,183 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "admin" | "agent" | "viewer";
-        /** SendMessageRequest */
-        SendMessageRequest: {
+        /** SavedReplyCreate */
+        SavedReplyCreate: {
+            /**
+             * Shortcut
+             * @description Typed as /shortcut; unique in the team.
+             */
+            shortcut: string;
             /** Text */
             text: string;
+            /** Title */
+            title: string;
+        };
+        /** SavedReplyOut */
+        SavedReplyOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By User Id */
+            created_by_user_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Shortcut */
+            shortcut: string;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * SavedReplyUpdate
+         * @description Only the fields present change.
+         */
+        SavedReplyUpdate: {
+            /** Shortcut */
+            shortcut?: string | null;
+            /** Text */
+            text?: string | null;
+            /** Title */
+            title?: string | null;
+        };
+        /**
+         * SearchMatch
+         * @description The conversation's newest message matching `q`, with a plain-text excerpt.
+         */
+        SearchMatch: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Snippet */
+            snippet: string;
+        };
+        /**
+         * SendMessageRequest
+         * @description A reply: free-form `text`, or a WhatsApp `template` with its parameters. On
+         *     Messenger, between 24 hours and 7 days after the customer's last message, a person's
+         *     reply goes with the HUMAN_AGENT tag (automatically; `tag: "HUMAN_AGENT"` asks for it
+         *     explicitly). No other tag is ever sent.
+         */
+        SendMessageRequest: {
+            /** Tag */
+            tag?: string | null;
+            template?: components["schemas"]["TemplateChoice"] | null;
+            /** Text */
+            text?: string | null;
+        };
+        /**
+         * StartConversationRequest
+         * @description Write first to a WhatsApp user: `phone` in international format (`+44 20 7946
+         *     0003`, `0044…`; spaces, dashes, dots and parentheses are fine), normalised to E.164.
+         */
+        StartConversationRequest: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /** Phone */
+            phone: string;
+            template: components["schemas"]["TemplateChoice"];
+        };
+        /** StartedConversation */
+        StartedConversation: {
+            conversation: components["schemas"]["ConversationOut"];
+            message: components["schemas"]["MessageOut"];
+        };
+        /**
+         * TemplateChoice
+         * @description A template to send, by `template_id` or by `name` + `language`, and its parameters.
+         */
+        TemplateChoice: {
+            /** Body */
+            body?: (string | (components["schemas"]["CurrencyValue"] | components["schemas"]["DateTimeValue"]))[] | {
+                [key: string]: string | (components["schemas"]["CurrencyValue"] | components["schemas"]["DateTimeValue"]);
+            };
+            /** Buttons */
+            buttons?: components["schemas"]["ButtonValue"][];
+            header?: components["schemas"]["HeaderValue"] | null;
+            /** Language */
+            language?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Template Id */
+            template_id?: string | null;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Category */
+            category: string | null;
+            /** Components */
+            components: unknown[];
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            parameters: components["schemas"]["ParametersSpec"];
+            /** Quality Score */
+            quality_score: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Status */
+            status: string;
+            /** Synced At */
+            synced_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Waba Id */
+            waba_id: string;
+        };
+        /**
+         * TemplateParameters
+         * @description What fills a template's variables. `body` is a list for numbered variables
+         *     ({{1}}, {{2}}...) or an object keyed by name for named ones ({{first_name}}).
+         */
+        TemplateParameters: {
+            /** Body */
+            body?: (string | (components["schemas"]["CurrencyValue"] | components["schemas"]["DateTimeValue"]))[] | {
+                [key: string]: string | (components["schemas"]["CurrencyValue"] | components["schemas"]["DateTimeValue"]);
+            };
+            /** Buttons */
+            buttons?: components["schemas"]["ButtonValue"][];
+            header?: components["schemas"]["HeaderValue"] | null;
+        };
+        /** TemplateSyncOut */
+        TemplateSyncOut: {
+            /** Deleted */
+            deleted: number;
+            /** Synced */
+            synced: number;
+            /** Waba Id */
+            waba_id: string;
         };
         /** TenantOut */
         TenantOut: {
@@ -1198,6 +1874,13 @@ export interface components {
             /** Code */
             code?: string | null;
         };
+        /**
+         * WindowFilter
+         * @description The messaging window as `api.inbox.policy.window_for` computes it; `expiring` is an
+         *     open or HUMAN_AGENT window that closes within `EXPIRING_WITHIN`.
+         * @enum {string}
+         */
+        WindowFilter: "open" | "expiring" | "human_agent" | "closed";
         /** WindowOut */
         WindowOut: {
             /** Expires At */
@@ -1485,6 +2168,37 @@ export interface operations {
             };
         };
     };
+    sync_templates_api_channels__channel_id__templates_sync_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSyncOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     healthz_api_healthz_get: {
         parameters: {
             query?: never;
@@ -1541,6 +2255,18 @@ export interface operations {
     list_conversations_api_inbox_conversations_get: {
         parameters: {
             query?: {
+                /** @description mine: assigned to me; unassigned; all */
+                folder?: components["schemas"]["Folder"];
+                channel_id?: string | null;
+                /** @description Repeat for several; none means every status. */
+                status?: components["schemas"]["ConversationStatus"][];
+                assignee_id?: string | null;
+                label?: string | null;
+                /** @description true: unread only; false: read only */
+                unread?: boolean | null;
+                window?: components["schemas"]["WindowFilter"] | null;
+                /** @description Full-text search over message text and notes; every word must match. */
+                q?: string | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -1556,7 +2282,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ConversationOut_"];
+                    "application/json": components["schemas"]["Page_ConversationListItem_"];
                 };
             };
             /** @description Validation Error */
@@ -1566,6 +2292,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_conversation_api_inbox_conversations_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retrying with the same key returns the same message and never sends twice. */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartConversationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartedConversation"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    conversation_counts_api_inbox_conversations_counts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationCounts"];
                 };
             };
         };
@@ -1580,6 +2362,41 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_conversation_api_inbox_conversations__conversation_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1673,6 +2490,41 @@ export interface operations {
             };
         };
     };
+    add_note_api_inbox_conversations__conversation_id__notes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     mark_read_api_inbox_conversations__conversation_id__read_post: {
         parameters: {
             query?: never;
@@ -1691,6 +2543,250 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_unread_api_inbox_conversations__conversation_id__unread_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_labels_api_inbox_labels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LabelUsage_"];
+                };
+            };
+        };
+    };
+    retry_message_api_inbox_messages__message_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_saved_replies_api_inbox_saved_replies_get: {
+        parameters: {
+            query?: {
+                /** @description Shortcut prefix. */
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SavedReplyOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_saved_reply_api_inbox_saved_replies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedReplyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedReplyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_saved_reply_api_inbox_saved_replies__reply_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedReplyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_saved_reply_api_inbox_saved_replies__reply_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_saved_reply_api_inbox_saved_replies__reply_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedReplyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedReplyOut"];
                 };
             };
             /** @description Validation Error */
@@ -2104,6 +3200,108 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_templates_api_templates_get: {
+        parameters: {
+            query?: {
+                channel_id?: string | null;
+                /** @description A template status, or ALL; approved by default */
+                status?: string;
+                search?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TemplateOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_template_api_templates__template_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_template_api_templates__template_id__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateParameters"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

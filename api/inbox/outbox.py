@@ -1,0 +1,407 @@
+"""The one send path (DESIGN invariant 6): every reply, template, business-initiated
+WhatsApp conversation and retry — from the UI, the REST API or an automation — goes
+through `Outbox`, which
+
+1. answers a repeated `Idempotency-Key` (per tenant and author) with the message the key
+   first made, and never queues a second send — a unique constraint settles concurrent
+   duplicates; a key reused for another request is refused (`idempotency_key_reused`);
+2. applies Meta's rules (api.inbox.policy), refusing with a machine-readable reason;
+3. checks a template's parameters before anything is queued (422 with every problem and
+   the preview);
+4. stores the message `queued` and enqueues its send job after commit; the worker checks
+   the rules again when it claims the message (api.inbox.sending).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import events, jobs
+from api.channels.repository import ChannelRepository
+from api.contacts.phone import PhoneNumber
+from api.errors import AppError, Conflict, NotFound
+from api.inbox.outbox_repository import ConversationStarts, OutboxRepository
+from api.inbox.policy import INVALID_REQUEST, SendDecision, SendIntent, decide
+from api.inbox.repository import ConversationRepository
+from api.inbox.schemas import ConversationOut, MessageOut, SendMessageRequest, conversation_out
+from api.inbox.sending import SEND_JOB, intent_of, send_job_id
+from api.inbox.views import emit_message, message_payload, messages_out
+from api.models import (
+    Channel,
+    ChannelKind,
+    ChannelStatus,
+    Conversation,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    MessageTemplate,
+)
+from api.templates.params import Rendered, render
+from api.templates.repository import TemplateRepository
+from api.templates.schemas import TemplateChoice
+from api.tenancy import TenantScope
+
+PREVIEW_LENGTH = 280
+REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on an answer replayed for a repeated key
+
+
+class SendRefused(AppError):
+    """Meta's rules do not allow this send now; `error` says why (api.inbox.policy)."""
+
+    status_code = 409
+
+
+class TemplateParametersInvalid(AppError):
+    status_code = 422
+    code = "template_parameters_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What to send: free-form text (optionally asking for a Messenger tag) or a template."""
+
+    text: str | None = None
+    tag: str | None = None
+    template: TemplateChoice | None = None
+
+    @property
+    def type(self) -> str:
+        return "template" if self.template is not None else "text"
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        template = self.template.model_dump(mode="json") if self.template else None
+        return {"text": self.text, "tag": self.tag, "template": template}
+
+
+def draft_of(body: SendMessageRequest) -> Draft:
+    return Draft(text=body.text, tag=body.tag, template=body.template)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: MessageOut
+    replayed: bool  # an earlier request with the same Idempotency-Key made it
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    conversation: ConversationOut
+    message: MessageOut
+    replayed: bool
+
+
+def fingerprint(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Outbox:
+    def __init__(
+        self, session: AsyncSession, scope: TenantScope, *, automated: bool | None = None
+    ) -> None:
+        self.session = session
+        self.scope = scope
+        # A person signed in writes their replies; callers without a user (automations,
+        # integrations) are automated unless they say otherwise.
+        self.automated = scope.user_id is None if automated is None else automated
+        self.messages = OutboxRepository(session, scope)
+        self.conversations = ConversationRepository(session, scope)
+        self.templates = TemplateRepository(session, scope)
+
+    # --- replies -------------------------------------------------------------------
+
+    async def send(
+        self, conversation_id: uuid.UUID, draft: Draft, *, idempotency_key: str | None = None
+    ) -> Sent:
+        """Queue a reply in a conversation (text or template)."""
+        conversation = await self.conversations.get_full(conversation_id, for_update=True)
+        if conversation is None:
+            raise NotFound("Conversation not found.")
+        request = fingerprint({"conversation_id": str(conversation_id), **draft.fingerprint_data()})
+        if idempotency_key:
+            existing = await self.messages.by_idempotency_key(self.scope.user_id, idempotency_key)
+            if existing is not None:
+                return Sent(await self._replay(existing, request), replayed=True)
+        return await self._queue(conversation, draft, idempotency_key, request)
+
+    # --- business-initiated WhatsApp ---------------------------------------------
+
+    async def start_whatsapp(
+        self,
+        channel_id: uuid.UUID,
+        phone: PhoneNumber,
+        template: TemplateChoice,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Started:
+        """Write first to a WhatsApp number with an approved template: find or create the
+        contact and conversation, then send through the same path as any reply."""
+        channel = await ChannelRepository(self.session, self.scope).get(channel_id)
+        if channel is None:
+            raise NotFound("Channel not found.")
+        if channel.kind is not ChannelKind.WHATSAPP:
+            raise AppError("Conversations are started on WhatsApp numbers.", code="not_whatsapp")
+        draft = Draft(template=template)
+        request = fingerprint(
+            {"channel_id": str(channel_id), "phone": phone.e164, **draft.fingerprint_data()}
+        )
+        if idempotency_key:
+            existing = await self.messages.by_idempotency_key(self.scope.user_id, idempotency_key)
+            if existing is not None:
+                message = await self._replay(existing, request)
+                conversation = await self.conversations.get_full(existing.conversation_id)
+                assert conversation is not None
+                return Started(self._conversation_out(conversation), message, replayed=True)
+        starts = ConversationStarts(self.session, self.scope)
+        now = datetime.now(UTC)
+        contact_id = await starts.contact(channel, phone.digits)
+        conversation = await starts.conversation(channel, contact_id, now)
+        sent = await self._queue(conversation, draft, idempotency_key, request)
+        return Started(self._conversation_out(conversation), sent.message, sent.replayed)
+
+    # --- retry ---------------------------------------------------------------------
+
+    async def retry(self, message_id: uuid.UUID) -> MessageOut:
+        """Send a failed message again: back to `queued` (the rules checked again) under a
+        new job id. A message already on its way again is returned as it is."""
+        message = await self.messages.outbound_for_update(message_id)
+        if message is None:
+            raise NotFound("Message not found.")
+        if message.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+            return await self._out(message)
+        if message.status is not MessageStatus.FAILED:
+            raise Conflict("Only a failed message can be sent again.", code="not_failed")
+        conversation = await self.conversations.get_full(message.conversation_id)
+        assert conversation is not None
+        self._check_channel(conversation.channel)
+        template_status = await self._template_status_of(message)
+        self._check_decision(
+            decide(
+                conversation.channel.kind,
+                conversation.last_inbound_at,
+                datetime.now(UTC),
+                intent_of(message, template_status),
+            )
+        )
+        _requeue(message)
+        await self.session.flush()
+        self._enqueue(message)
+        await emit_message(self.session, message)
+        return await self._out(message)
+
+    # --- the shared steps ----------------------------------------------------------
+
+    async def _queue(
+        self,
+        conversation: Conversation,
+        draft: Draft,
+        idempotency_key: str | None,
+        request: str,
+    ) -> Sent:
+        channel = conversation.channel
+        self._check_channel(channel)
+        template = await self._template(channel, draft.template)
+        intent = SendIntent(
+            type="template" if draft.template else "text",
+            human_written=not self.automated,
+            tag=draft.tag,
+            template_status=template.status if template else None,
+        )
+        self._check_decision(
+            decide(channel.kind, conversation.last_inbound_at, datetime.now(UTC), intent)
+        )
+        message = self._message(conversation, draft, idempotency_key, request)
+        if template is not None and draft.template is not None:
+            _fill_template(message, template, self._render(template, draft.template))
+        if not await self._insert_once(message):
+            assert idempotency_key is not None
+            existing = await self.messages.by_idempotency_key(self.scope.user_id, idempotency_key)
+            assert existing is not None
+            return Sent(await self._replay(existing, request), replayed=True)
+        conversation.last_message_at = message.created_at
+        conversation.last_message_preview = (message.text or "")[:PREVIEW_LENGTH]
+        await self.session.flush()
+        self._enqueue(message)
+        events.emit(
+            self.session,
+            self.scope.tenant_id,
+            "message:new",
+            await message_payload(self.session, message, []),
+        )
+        out = self._conversation_out(conversation)
+        events.emit(
+            self.session,
+            self.scope.tenant_id,
+            "conversation:updated",
+            {"conversation": out.model_dump(mode="json")},
+        )
+        return Sent(await self._out(message), replayed=False)
+
+    def _message(
+        self, conversation: Conversation, draft: Draft, key: str | None, request: str
+    ) -> Message:
+        now = datetime.now(UTC)
+        return Message(
+            id=uuid.uuid4(),
+            tenant_id=self.scope.tenant_id,
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            direction=MessageDirection.OUTBOUND,
+            type=draft.type,
+            text=draft.text,
+            content={},
+            status=MessageStatus.QUEUED,
+            author_user_id=self.scope.user_id,
+            automated=self.automated,
+            tag=draft.tag,
+            idempotency_key=key,
+            request_fingerprint=request if key else None,
+            sort_at=now,
+            created_at=now,
+        )
+
+    async def _template(
+        self, channel: Channel, choice: TemplateChoice | None
+    ) -> MessageTemplate | None:
+        """The template chosen, on this number's WABA (None for text, or on Messenger,
+        where the policy refuses templates)."""
+        if choice is None or channel.kind is not ChannelKind.WHATSAPP:
+            return None
+        if choice.template_id is not None:
+            template = await self.templates.get(choice.template_id)
+            if template is None:
+                raise NotFound("Template not found.")
+        else:
+            assert choice.name is not None and choice.language is not None
+            template = await self.templates.by_name(
+                channel.waba_id or "", choice.name, choice.language
+            )
+            if template is None:
+                raise AppError(
+                    f"No template {choice.name!r} in {choice.language} on this number's "
+                    "WhatsApp Business Account; sync templates if it is new.",
+                    status_code=422,
+                    code="template_not_found",
+                )
+        if template.waba_id != channel.waba_id:
+            raise AppError(
+                "This template belongs to another WhatsApp Business Account than the number's.",
+                status_code=422,
+                code="template_wrong_account",
+            )
+        return template
+
+    @staticmethod
+    def _render(template: MessageTemplate, choice: TemplateChoice) -> Rendered:
+        rendered = render(list(template.components or []), template.parameter_format, choice)
+        if not rendered.valid:
+            raise TemplateParametersInvalid(
+                "; ".join(f"{p.field}: {p.message}" for p in rendered.problems),
+                extra={
+                    "fields": [p.model_dump() for p in rendered.problems],
+                    "preview": rendered.preview.model_dump(),
+                },
+            )
+        return rendered
+
+    @staticmethod
+    def _check_channel(channel: Channel) -> None:
+        if channel.status is not ChannelStatus.ACTIVE:
+            raise AppError(
+                f"The channel is {channel.status.value.replace('_', ' ')}; reconnect it to send.",
+                status_code=409,
+                code="channel_inactive",
+            )
+
+    @staticmethod
+    def _check_decision(decision: SendDecision) -> None:
+        if decision.allowed:
+            return
+        assert decision.reason is not None
+        raise SendRefused(
+            decision.detail or "Sending is not allowed now.",
+            code=decision.reason.value,
+            status_code=422 if decision.reason in INVALID_REQUEST else 409,
+        )
+
+    async def _insert_once(self, message: Message) -> bool:
+        """Insert inside a savepoint; False when a concurrent request used the same key
+        (the unique constraint decides, not a read-then-write)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(message)
+                await self.session.flush()
+        except IntegrityError:
+            if message.idempotency_key is None:
+                raise
+            return False
+        return True
+
+    async def _replay(self, existing: Message, request: str) -> MessageOut:
+        if existing.request_fingerprint not in (None, request):
+            raise AppError(
+                "This Idempotency-Key was already used for a different request; use a new key "
+                "for a new message.",
+                status_code=422,
+                code="idempotency_key_reused",
+            )
+        return await self._out(existing)
+
+    async def _template_status_of(self, message: Message) -> str | None:
+        if message.type != "template":
+            return None
+        template_id = (message.content.get("template") or {}).get("id")
+        try:
+            template = await self.templates.get(uuid.UUID(str(template_id)))
+        except ValueError:
+            return None
+        return template.status if template else None
+
+    def _enqueue(self, message: Message) -> None:
+        jobs.enqueue_job(
+            self.session,
+            SEND_JOB,
+            str(message.id),
+            job_id=send_job_id(message.id, message.retry_count or 0),
+        )
+
+    async def _out(self, message: Message) -> MessageOut:
+        (out,) = await messages_out(self.session, [message])
+        return out
+
+    @staticmethod
+    def _conversation_out(conversation: Conversation) -> ConversationOut:
+        return conversation_out(conversation, datetime.now(UTC))
+
+
+def _fill_template(message: Message, template: MessageTemplate, rendered: Rendered) -> None:
+    message.text = rendered.preview.text
+    message.content = {
+        "template": {
+            "id": str(template.id),
+            "name": template.name,
+            "language": template.language,
+            "category": template.category,
+        },
+        "components": rendered.components,
+        "preview": rendered.preview.model_dump(),
+    }
+
+
+def _requeue(message: Message) -> None:
+    message.status = MessageStatus.QUEUED
+    message.retry_count = (message.retry_count or 0) + 1
+    message.attempts = 0
+    message.error_code = message.error_reason = None
+    # A new send gets a new provider id; statuses of the failed one must not land on it.
+    message.external_id = None
+    message.sent_at = message.status_at = None
+    message.status_details = {}

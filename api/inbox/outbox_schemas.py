@@ -1,0 +1,40 @@
+"""Shapes of the send path's own endpoints: starting a WhatsApp conversation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from api.contacts.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from api.inbox.schemas import ConversationOut, MessageOut
+from api.templates.schemas import TemplateChoice
+
+
+def _e164(value: str) -> str:
+    try:
+        return parse_phone(value).e164
+    except InvalidPhoneNumber as exc:
+        raise ValueError(str(exc)) from exc
+
+
+E164 = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_e164)]
+
+
+class StartConversationRequest(BaseModel):
+    """Write first to a WhatsApp user: `phone` in international format (`+44 20 7946
+    0003`, `0044…`; spaces, dashes, dots and parentheses are fine), normalised to E.164."""
+
+    channel_id: uuid.UUID
+    phone: E164
+    template: TemplateChoice
+
+    @property
+    def phone_number(self) -> PhoneNumber:
+        return PhoneNumber(self.phone)
+
+
+class StartedConversation(BaseModel):
+    conversation: ConversationOut
+    message: MessageOut
