@@ -398,6 +398,7 @@ class Stack:
         self.lock = threading.RLock()
         self.api: Proc | None = None
         self.workers: list[Proc] = []
+        self.metasim: Proc | None = None
         self.crashes: list[Crash] = []
         self._supervise = supervise
         self._stop_supervisor = threading.Event()
@@ -418,6 +419,10 @@ class Stack:
     @property
     def webhook_url(self) -> str:
         return self.api_url + WEBHOOK_PATH
+
+    @property
+    def metasim_url(self) -> str:
+        return f"http://127.0.0.1:{self.graph_port}"
 
     def _build_env(self, extra: dict[str, str]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWNED_ENV_PREFIXES)}
@@ -515,6 +520,25 @@ class Stack:
             time.sleep(0.1)
         raise TimeoutError(f"api not healthy within {timeout}s:\n{self.tail_logs()}")
 
+    def start_metasim(self) -> None:
+        """metasim on the port `META_GRAPH_BASE_URL` names, so Parley's Graph calls reach
+        it, signing its webhooks (statuses, replies) to this api with the same app secret.
+        Not supervised: a metasim that dies fails the test that needs it."""
+        env = {**self.env, "METASIM_WEBHOOK_URL": self.webhook_url}
+        self.metasim = Proc(
+            "metasim",
+            [PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log",
+             "--port", str(self.graph_port), "--log-level", "warning", "metasim.main:app"],
+            env, self.base / "metasim.log",
+        )  # fmt: skip
+        with self.lock:
+            self.metasim.start()
+
+        try:
+            wait_until(lambda: port_open(self.graph_port), "metasim", 30)
+        except TimeoutError as exc:
+            raise RuntimeError(f"{exc}:\n{tail(self.metasim.logfile)}") from exc
+
     async def close(self) -> None:
         await asyncio.to_thread(self._close_sync)
 
@@ -526,7 +550,7 @@ class Stack:
         if self._supervisor is not None:
             self._supervisor.join(5)
         with self.lock:
-            for proc in [*self.workers, *([self.api] if self.api else [])]:
+            for proc in [*self.workers, *([self.api] if self.api else []), *self._extras()]:
                 with contextlib.suppress(Exception):
                     proc.stop()
         self.redis.cleanup()
@@ -558,6 +582,12 @@ class Stack:
             for worker in self.workers:
                 worker.kill(signal.SIGKILL)
 
+    def stop_workers(self) -> None:
+        """A clean stop (SIGTERM): the supervisor leaves them down until `start_workers`."""
+        with self.lock:
+            for worker in self.workers:
+                worker.stop()
+
     def start_workers(self) -> None:
         with self.lock:
             for worker in self.workers:
@@ -573,9 +603,12 @@ class Stack:
     def start_redis(self) -> None:
         self.redis.start()
 
+    def _extras(self) -> list[Proc]:
+        return [self.metasim] if self.metasim else []
+
     def tail_logs(self, lines: int = 25) -> str:
         parts = []
-        for proc in [*([self.api] if self.api else []), *self.workers]:
+        for proc in [*([self.api] if self.api else []), *self.workers, *self._extras()]:
             parts.append(f"--- {proc.name} ({proc.logfile})\n{tail(proc.logfile, lines)}")
         parts.append(f"--- postgres\n{tail(self.pg.logfile, lines)}")
         return "\n".join(parts)
@@ -592,6 +625,10 @@ class Stack:
 # tenants and channels
 
 
+def owner_email(tenant_number: int) -> str:
+    return f"owner{tenant_number}@reliability.example.com"
+
+
 @dataclass(frozen=True)
 class ChannelRef:
     id: uuid.UUID
@@ -603,14 +640,16 @@ class ChannelRef:
 
 
 async def seed_channels(
-    database_url: str, encryption_key: str, tenants: int = 2
+    database_url: str, encryption_key: str, tenants: int = 2, owner_password: str | None = None
 ) -> list[ChannelRef]:
-    """`tenants` tenants, each with one Messenger page and one WhatsApp number (committed)."""
+    """`tenants` tenants, each with one Messenger page and one WhatsApp number (committed);
+    with `owner_password`, also an owner `owner<n>@reliability.example.com` who can sign in."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    from api.auth.passwords import hash_password
     from api.config import EncryptionSettings
     from api.crypto import SecretBox
-    from api.models import Channel, ChannelKind, Tenant
+    from api.models import Channel, ChannelKind, Role, Tenant, User
     from api.vault import seal_token
 
     box = SecretBox(
@@ -624,6 +663,16 @@ async def seed_channels(
                 tenant = Tenant(name=f"Reliability tenant {n}")
                 session.add(tenant)
                 await session.flush()
+                if owner_password is not None:
+                    session.add(
+                        User(
+                            tenant_id=tenant.id,
+                            email=owner_email(n),
+                            password_hash=hash_password(owner_password),
+                            name=f"Owner {n}",
+                            role=Role.OWNER,
+                        )
+                    )
                 page = Channel(
                     tenant_id=tenant.id,
                     kind=ChannelKind.MESSENGER,
