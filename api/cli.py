@@ -1,4 +1,4 @@
-"""Operator commands: `python -m api.cli seed-demo | rotate-keys | openapi`."""
+"""Operator commands: `python -m api.cli seed-demo | rotate-keys | storage-setup | openapi`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from api.crypto import get_secret_box
 from api.db import get_engine, unit_of_work
 from api.jobs import send_job
 from api.seed import DemoSeed, seed_demo
+from api.storage import get_storage
 from api.templates.sync import SYNC_JOB, sync_job_id
 from api.vault import rotate
 
@@ -82,6 +83,13 @@ async def _rotate_keys() -> None:
     print(f"re-encrypted {count} token(s) with key {get_settings().encryption.active_key_id!r}")
 
 
+async def _storage_setup() -> None:
+    storage = get_storage()
+    await storage.ensure_bucket()
+    origins = ", ".join(storage.cors_origins) if storage.settings.manage_cors else "not managed"
+    print(f"bucket {storage.bucket} ready; browser uploads allowed from: {origins or 'nowhere'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "rotate-keys", help="re-encrypt every stored token with ENCRYPTION_ACTIVE_KEY_ID"
     )
+    commands.add_parser(
+        "storage-setup",
+        help="create the attachments bucket if missing and let the SPA's origins upload to it",
+    )
     openapi = commands.add_parser("openapi", help="print or write the OpenAPI schema")
     openapi.add_argument("-o", "--output")
     args = parser.parse_args(argv)
@@ -97,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_seed(args.metasim))
     elif args.command == "rotate-keys":
         asyncio.run(_rotate_keys())
+    elif args.command == "storage-setup":
+        asyncio.run(_storage_setup())
     else:
         _openapi(args.output)
 

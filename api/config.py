@@ -178,6 +178,7 @@ class OutboundSettings(BaseSettings):
     # Send API: 300 calls/s per page for text (10/s for audio and video attachments).
     messenger_per_second: float = Field(default=300.0, gt=0)
     messenger_burst: int = Field(default=1, ge=1)
+    messenger_media_per_second: float = Field(default=10.0, gt=0)
     # Graph attempts per message before a retryable error becomes `failed`.
     max_attempts: int = Field(default=5, ge=1)
     # Exponential backoff between attempts: base * 2^(attempt-1), capped, with jitter.
@@ -211,6 +212,20 @@ class StorageSettings(BaseSettings):
     region: str = "auto"
     presign_seconds: int = Field(default=300, ge=30, le=7 * 24 * 3600)
     max_media_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    # Browser origins allowed to PUT uploads straight to the bucket (its CORS rules, set by
+    # `python -m api.cli storage-setup`); empty: PUBLIC_BASE_URL's origin and CORS_ORIGINS.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Off when the bucket's CORS rules are managed elsewhere (e.g. R2's dashboard).
+    manage_cors: bool = True
+    # Uploads never attached to a message are deleted after this many hours.
+    upload_retention_hours: int = Field(default=24, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def resolved_endpoint_url(self) -> str | None:
@@ -270,8 +285,26 @@ class Settings(BaseSettings):
         return self.environment is Environment.DEVELOPMENT
 
     @property
+    def storage_cors_origins(self) -> list[str]:
+        """The origins browsers upload from: STORAGE_CORS_ORIGINS, else the SPA's own
+        (PUBLIC_BASE_URL, and CORS_ORIGINS when the SPA is served from elsewhere)."""
+        if self.storage.cors_origins:
+            return list(self.storage.cors_origins)
+        origins = [origin_of(self.public_base_url), *self.cors_origins]
+        if self.is_development:  # the dev server answers on both loopback names
+            origins += [o.replace("//localhost", "//127.0.0.1") for o in origins]
+            origins += [o.replace("//127.0.0.1", "//localhost") for o in origins]
+        return list(dict.fromkeys(o.rstrip("/") for o in origins if o))
+
+    @property
     def graph_url(self) -> str:
         return f"{self.meta.graph_base_url.rstrip('/')}/{self.meta.graph_version}"
+
+
+def origin_of(url: str) -> str:
+    """`https://inbox.example.com/app/` → `https://inbox.example.com`."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
 
 
 @lru_cache

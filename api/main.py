@@ -19,7 +19,9 @@ from api.inbox.router import router as inbox_router
 from api.logging import configure_logging
 from api.meta.router import router as meta_router
 from api.redis import get_redis
+from api.team.router import router as team_router
 from api.templates.router import router as templates_router
+from api.uploads.router import router as uploads_router
 from api.webhooks.router import router as webhooks_router
 
 
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         inbox_router,
         outbox_router,
         templates_router,
+        team_router,
+        uploads_router,
         webhooks_router,
     ):
         api.include_router(router)

@@ -2,7 +2,8 @@
 
 * Messenger: the ``is_echo`` message (``app_id`` of the app whose token sent it, the
   ``metadata`` it sent, the same mid), then a ``delivery`` receipt and a ``read`` receipt.
-* WhatsApp: statuses ``sent``, ``delivered`` and ``read`` for the returned wamid.
+* WhatsApp: statuses ``sent``, ``delivered`` and ``read`` for the returned wamid (only
+  ``sent`` for a reaction).
 
 Each step waits ``status_delay_ms`` and is POSTed signed to the configured webhook URL
 in a background task kept in :attr:`SimState.background`; failures are logged, never
@@ -20,6 +21,7 @@ from metasim import events_messenger, events_whatsapp
 from metasim.config import SimSettings
 from metasim.errors import JSONDict
 from metasim.graph_common import GraphRequest, GraphResult
+from metasim.media import cdn_url
 from metasim.state import DeliveryKind, SimState, now_s
 from metasim.tokens import principal_for
 from metasim.webhooks import encode_body, now_ms, post_signed
@@ -101,6 +103,8 @@ def _messenger_steps(
 ) -> list[Step]:
     mid, psid = answer.get("message_id"), answer.get("recipient_id")
     body = request.body if isinstance(request.body, dict) else {}
+    if "sender_action" in body:  # typing, mark_seen, react: no message, nothing follows
+        return []
     page = state.page_for_token(request.token or "")
     page_id = request.node if request.node != "me" else (page.id if page else None)
     if not isinstance(mid, str) or not isinstance(psid, str) or page_id is None:
@@ -108,6 +112,7 @@ def _messenger_steps(
     principal = principal_for(state, request.token or "")
     app_id = principal.app_id if principal is not None else settings.app_id
     content = _echo_content(body)
+    _echo_uploaded_attachment(state, request.base_url, content)
     refs = {"page_id": page_id, "psid": psid, "mid": mid, "auto": "true"}
 
     def echo() -> tuple[JSONDict, dict[str, str]]:
@@ -152,6 +157,19 @@ def _echo_content(body: JSONDict) -> JSONDict:
     return content
 
 
+def _echo_uploaded_attachment(state: SimState, base_url: str, content: JSONDict) -> None:
+    """An attachment sent by ``attachment_id`` echoes, like Meta's, as its CDN URL."""
+    for echoed in content.get("attachments") or []:
+        payload = echoed.get("payload")
+        uploaded = (
+            state.messenger_attachments.get(str(payload.get("attachment_id")))
+            if isinstance(payload, dict)
+            else None
+        )
+        if uploaded is not None:
+            echoed["payload"] = {"url": cdn_url(base_url, state.cdn[uploaded.asset_id])}
+
+
 # WhatsApp -------------------------------------------------------------------------------
 
 
@@ -188,7 +206,6 @@ def _whatsapp_steps(state: SimState, request: GraphRequest, answer: JSONDict) ->
 
         return build
 
-    return [
-        Step("whatsapp", "whatsapp_statuses", status(name))
-        for name in ("sent", "delivered", "read")
-    ]
+    # A reaction gets a `sent` status only (WhatsApp's reaction messages guide).
+    names = ("sent",) if body.get("type") == "reaction" else ("sent", "delivered", "read")
+    return [Step("whatsapp", "whatsapp_statuses", status(name)) for name in names]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from metasim import followups, graph_service, oauth
+from metasim import followups, graph_service, oauth, outbound_media
 from metasim.config import SimSettings
 from metasim.deps import SettingsDep, StateDep
 from metasim.graph_common import GraphRequest, GraphResult
@@ -126,6 +126,64 @@ async def send_as_node(
     result = await graph_service.send_message(state, graph_request)
     await followups.after_send(state, settings, graph_request, result)
     return _respond(result)
+
+
+# Uploads (multipart) ----------------------------------------------------------------
+
+
+@router.post("/{version}/{node_id}/media")
+async def upload_media(
+    version: str, node_id: str, request: Request, state: StateDep, settings: SettingsDep
+) -> JSONResponse:
+    """WhatsApp media upload for a phone number id: multipart ``file``, ``type``,
+    ``messaging_product=whatsapp`` → ``{"id": media-id}``."""
+    _warn_on_version_drift(version, settings)
+    graph_request, form = await _upload_request(request, version, node_id)
+    return _respond(await outbound_media.upload_media(state, graph_request, form))
+
+
+@router.post("/{version}/{node_id}/message_attachments")
+async def upload_attachment(
+    version: str, node_id: str, request: Request, state: StateDep, settings: SettingsDep
+) -> JSONResponse:
+    """Messenger Attachment Upload API for a page (or ``me``): multipart ``message`` (JSON)
+    and ``filedata`` → ``{"attachment_id": ...}``."""
+    _warn_on_version_drift(version, settings)
+    graph_request, form = await _upload_request(request, version, node_id)
+    return _respond(await outbound_media.upload_attachment(state, graph_request, form))
+
+
+async def _upload_request(
+    request: Request, version: str, node: str
+) -> tuple[GraphRequest, outbound_media.UploadForm]:
+    """The call with its multipart body parsed; the record keeps the fields and a summary
+    of each file (name, type, size), not the bytes."""
+    settings: SimSettings = request.app.state.settings
+    raw = await request.body()
+    form = outbound_media.parse_form(raw, request.headers.get("content-type", ""))
+    body: Any = (
+        form.record()
+        if form is not None
+        else _parse_body(raw, request.headers.get("content-type", ""))
+    )
+    token, token_in_query = _access_token(request, body)
+    graph_request = GraphRequest(
+        method=request.method,
+        path=request.url.path,
+        version=version,
+        node=node,
+        token=token,
+        token_in_query=token_in_query,
+        body=body,
+        base_url=settings.base_url(str(request.base_url)),
+        query=dict(request.query_params),
+    )
+    if form is None:  # not multipart: the fields of a form or JSON body, and no file
+        fields = body if isinstance(body, dict) else {}
+        form = outbound_media.UploadForm(
+            fields={k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+        )
+    return graph_request, form
 
 
 # Catch-alls -------------------------------------------------------------------------

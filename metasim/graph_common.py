@@ -64,6 +64,7 @@ class CallNotes:
     page_id: str | None = None
     phone_number_id: str | None = None
     recipient_id: str | None = None
+    media: JSONDict | None = None  # the uploaded file a send used
 
 
 Handler = Callable[[CallNotes], JSONDict]
@@ -107,6 +108,7 @@ def record_call(
         received_at=utc_now(),
         query=dict(request.query),
         phone_number_id=notes.phone_number_id,
+        media=notes.media,
     )
     state.calls.append(call)
 

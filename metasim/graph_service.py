@@ -8,7 +8,7 @@ routes only translate HTTP to and from these types.
 import secrets
 from typing import Any
 
-from metasim import accounts, conversations, media, templates, whatsapp
+from metasim import accounts, conversations, media, outbound_media, templates, whatsapp
 from metasim.errors import GraphFailure, JSONDict, invalid_param, invalid_token
 from metasim.graph_common import (
     CallNotes,
@@ -38,7 +38,7 @@ MESSAGE_TAGS = (
     "ACCOUNT_UPDATE",
     "CUSTOMER_FEEDBACK",
 )
-SENDER_ACTIONS = ("typing_on", "typing_off", "mark_seen")
+SENDER_ACTIONS = ("typing_on", "typing_off", "mark_seen", "react", "unreact")
 PROFILE_FIELDS = ("first_name", "last_name", "profile_pic")
 
 
@@ -83,6 +83,7 @@ def _send(state: SimState, request: GraphRequest, notes: CallNotes) -> JSONDict:
     require_scope(principal, "pages_messaging")
     _validate_message(body)
     psid = _known_recipient(state, page, body)
+    notes.media = outbound_media.messenger_attachment_ref(state, page, body.get("message"))
     mid = new_mid()
     message = body.get("message") or {}
     text = message.get("text")
@@ -116,7 +117,27 @@ def _sender_action_outcome(state: SimState, page: Page, body: JSONDict) -> JSOND
         allowed = ", ".join(a.upper() for a in SENDER_ACTIONS)
         message = f'param sender_action must be one of {{{allowed}}} - got "{action}"'
         raise GraphFailure(invalid_param(message))
-    return {"recipient_id": _known_recipient(state, page, body)}
+    psid = _known_recipient(state, page, body)
+    if action in ("react", "unreact"):
+        return {"recipient_id": psid, "message_id": _reaction_target(state, page, psid, body)}
+    return {"recipient_id": psid}
+
+
+def _reaction_target(state: SimState, page: Page, psid: str, body: JSONDict) -> str:
+    """``react`` / ``unreact``: ``payload.message_id`` is a message of this thread; a
+    ``react`` names its emoji in ``payload.reaction`` (an ``unreact`` names none)."""
+    payload = body.get("payload")
+    payload = payload if isinstance(payload, dict) else {}
+    mid = payload.get("message_id")
+    found = state.find_message(mid) if isinstance(mid, str) else None
+    if found is None or found[0].page_id != page.id or found[0].psid != psid:
+        raise GraphFailure(invalid_param("param payload[message_id] is not a valid message id"))
+    reaction = payload.get("reaction")
+    if body.get("sender_action") == "react" and (not isinstance(reaction, str) or not reaction):
+        raise GraphFailure(invalid_param("param payload[reaction] is required to react"))
+    if body.get("sender_action") == "unreact" and "reaction" in payload:
+        raise GraphFailure(invalid_param("param payload[reaction] must be omitted to unreact"))
+    return str(mid)
 
 
 def _validate_message(body: JSONDict) -> None:

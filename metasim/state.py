@@ -21,6 +21,7 @@ from metasim.world import (
     ConversationMessage,
     MediaAsset,
     MessageTemplate,
+    MessengerAttachment,
     OAuthCode,
     OutboundWa,
     PhoneNumber,
@@ -48,6 +49,8 @@ CallKind = Literal[
     "media",
     "media_download",
     "message_templates",
+    "media_upload",
+    "attachment_upload",
 ]
 FaultEndpoint = Literal[
     "send",
@@ -64,6 +67,8 @@ FaultEndpoint = Literal[
     "register",
     "media",
     "message_templates",
+    "media_upload",
+    "attachment_upload",
 ]
 DeliveryKind = Literal["messenger", "whatsapp", "deauthorize", "data_deletion"]
 SENT_KINDS = ("send", "whatsapp_send")
@@ -187,6 +192,9 @@ class RecordedCall:
     received_at: datetime
     query: dict[str, str] = field(default_factory=dict)
     phone_number_id: str | None = None
+    # The uploaded file a send used (WhatsApp media id / Messenger attachment id): its id,
+    # type, name, size and sha256.
+    media: JSONDict | None = None
 
     def to_json(self) -> JSONDict:
         """The call as reported by ``/_sim/sent`` and ``/_sim/calls``."""
@@ -204,6 +212,7 @@ class RecordedCall:
             "token_in_query": self.token_in_query,
             "status_code": self.status_code,
             "response": self.response,
+            "media": self.media,
             "received_at": self.received_at.isoformat(),
         }
 
@@ -302,6 +311,8 @@ class SimState:
     templates: dict[str, MessageTemplate] = field(default_factory=dict)
     media: dict[str, MediaAsset] = field(default_factory=dict)  # WhatsApp media ids
     cdn: dict[str, MediaAsset] = field(default_factory=dict)  # Messenger CDN assets
+    # Reusable attachments pages uploaded (``/message_attachments``), by attachment id.
+    messenger_attachments: dict[str, MessengerAttachment] = field(default_factory=dict)
     wa_outbound: dict[str, OutboundWa] = field(default_factory=dict)
     auto_events: AutoEvents = field(default_factory=AutoEvents)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
@@ -331,6 +342,7 @@ class SimState:
             self.templates,
             self.media,
             self.cdn,
+            self.messenger_attachments,
             self.wa_outbound,
         ):
             store.clear()

@@ -2,9 +2,11 @@
 
 A number may only write free-form to a ``wa_id`` that wrote to it first (otherwise
 131026, as Meta answers for an undeliverable recipient); an approved template may go to
-any number (business-initiated). Mark-as-read needs a wamid the number received. Opt-in
-limits (``POST /_sim/limits``): throughput per number (130429) and the pair rate per
-recipient (131056); the peak sends in any second are measured either way.
+any number (business-initiated). A ``context`` quotes a message (a reply); a
+``reaction`` is a message too (an empty emoji removes it). Mark-as-read needs a wamid the
+number received. Opt-in limits (``POST /_sim/limits``): throughput per number (130429)
+and the pair rate per recipient (131056); the peak sends in any second are measured
+either way.
 """
 
 import secrets
@@ -13,7 +15,7 @@ import time
 from collections import deque
 from typing import Any
 
-from metasim import templates
+from metasim import outbound_media, templates
 from metasim.accounts import reachable_number
 from metasim.errors import GraphError, GraphFailure, JSONDict, wa_error
 from metasim.graph_common import CallNotes, GraphRequest, apply_fault
@@ -75,6 +77,9 @@ def send(
     message_type = body.get("type", "text")
     content = body.get(message_type) if isinstance(message_type, str) else None
     _validate_content(message_type, content)
+    if message_type in MEDIA_TYPES and isinstance(content, dict):
+        notes.media = outbound_media.whatsapp_media_ref(state, number, message_type, content)
+    _validate_context(body.get("context"))
     if message_type == "template":
         templates.check_send(state, number, content if isinstance(content, dict) else {})
         if not MIN_WA_ID <= len(wa_id) <= MAX_WA_ID:
@@ -137,6 +142,15 @@ def _mark_read(
     return {"success": True}
 
 
+def _validate_context(context: Any) -> None:
+    """``context: {"message_id": wamid}`` quotes a message (a reply to it)."""
+    if context is None:
+        return
+    message_id = context.get("message_id") if isinstance(context, dict) else None
+    if not isinstance(message_id, str) or not message_id:
+        raise GraphFailure(param_error("The parameter context['message_id'] is required."))
+
+
 def _check_product(body: dict[str, Any]) -> None:
     if body.get("messaging_product") != "whatsapp":
         details = "The parameter messaging_product is required and must be whatsapp."
@@ -173,6 +187,6 @@ def _missing_part(message_type: str, content: dict[str, Any] | list[Any]) -> str
         "location": ("latitude", "longitude"),
         "interactive": ("type", "action"),
         "template": ("name", "language"),
-        "reaction": ("message_id",),
+        "reaction": ("message_id", "emoji"),  # an empty emoji removes the reaction
     }.get(message_type, ())
     return next((key for key in required if key not in content), None)

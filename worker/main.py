@@ -18,6 +18,7 @@ from arq.worker import Function, func
 
 from api.config import get_settings
 from api.db import get_engine
+from api.inbox.receipts import MAX_TRIES as RECEIPT_MAX_TRIES
 from api.jobs import QUEUE_NAME, WEBHOOK_QUEUE_NAME
 from api.logging import configure_logging
 from api.meta.graph import get_graph_client
@@ -68,20 +69,28 @@ class WorkerSettings:
     functions: ClassVar[list[Function]] = [
         # Rate-limit deferrals and backoff re-run the job, and arq counts every run as a
         # try: the real cap is OUTBOUND_MAX_ATTEMPTS Graph calls, counted on the message.
-        func(tasks.send_message, name="inbox.send_message", max_tries=SEND_MAX_TRIES),
+        # The timeout leaves room for a file's upload to Meta before its send (up to 100 MB).
+        func(tasks.send_message, name="inbox.send_message", max_tries=SEND_MAX_TRIES, timeout=300),
         func(tasks.sync_templates, name="templates.sync", max_tries=4, timeout=300),
         func(tasks.fetch_media, name="media.fetch", max_tries=6, timeout=300),
         func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
         func(tasks.import_history, name="channels.import_history", max_tries=3, timeout=900),
         func(tasks.check_tokens, name="channels.check_tokens", max_tries=2, timeout=900),
         func(tasks.prune_webhook_events, name="webhooks.prune", max_tries=2),
+        func(tasks.prune_uploads, name="uploads.prune", max_tries=2, timeout=600),
+        # Reactions pace and back off like sends (the cap is counted on the reaction).
+        func(tasks.send_reaction, name="inbox.send_reaction", max_tries=SEND_MAX_TRIES),
+        # A receipt job logs and gives up itself at its last try.
+        func(tasks.send_read_receipt, name="inbox.send_read_receipt", max_tries=RECEIPT_MAX_TRIES),
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
         cron(tasks.prune_webhook_events, hour={4}, minute={7}, second={0}, unique=True),
+        cron(tasks.prune_uploads, minute={41}, second={0}, unique=True, timeout=600),
         cron(tasks.sync_all_templates, hour={5}, minute={23}, second={0}, unique=True),
         # Replies whose job Redis lost, or that a killed worker left mid-send (invariant 4).
         cron(tasks.redrive_outbound, second={0}, unique=True, run_at_startup=True, timeout=300),
+        cron(tasks.redrive_reactions, second={15}, unique=True, run_at_startup=True, timeout=300),
         cron(tasks.wake_snoozed_conversations, second={30}, unique=True, run_at_startup=True),
     ]
     max_jobs = 50

@@ -20,7 +20,9 @@ from api.crypto import get_secret_box
 from api.db import unit_of_work
 from api.inbox.dispatch import Dispatcher
 from api.inbox.media import MediaFetch, check_digest, is_permanent
-from api.inbox.redrive import redrive_sends
+from api.inbox.reaction_sending import ReactionDispatcher, requeue_stale_reactions
+from api.inbox.receipts import ReadReceiptDispatcher
+from api.inbox.redrive import redrive_sends, sweep
 from api.inbox.snooze import wake_snoozed
 from api.jobs import WEBHOOK_QUEUE_NAME, send_job
 from api.meta.client import MetaClient
@@ -29,6 +31,7 @@ from api.meta.graph import get_graph_client
 from api.models import WebhookEventStatus
 from api.storage import get_storage
 from api.templates.sync import enqueue_all_syncs, run_sync
+from api.uploads.cleanup import prune_unused_uploads
 from api.webhooks.processing import WebhookProcessor, record_failure
 from api.webhooks.service import PROCESS_JOB, process_job_id, prune_processed, stale_received_events
 
@@ -106,6 +109,15 @@ async def prune_webhook_events(ctx: dict[str, Any]) -> int:
         return await prune_processed(session, timedelta(days=days))
 
 
+async def prune_uploads(ctx: dict[str, Any]) -> int:
+    """Hourly: delete uploaded files no message uses (given up on, or never finished)."""
+    hours = get_settings().storage.upload_retention_hours
+    deleted = await prune_unused_uploads(get_storage(), timedelta(hours=hours))
+    if deleted:
+        logger.info("deleted %d unused uploads", deleted)
+    return deleted
+
+
 async def send_message(ctx: dict[str, Any], message_id: str) -> str:
     """Send one queued message (api.inbox.dispatch). Waiting for a rate-limit slot and
     backing off after a retryable Graph error both come back as a deferral: the job runs
@@ -114,6 +126,33 @@ async def send_message(ctx: dict[str, Any], message_id: str) -> str:
     if outcome.defer is not None:
         raise Retry(defer=outcome.defer)
     return outcome.summary
+
+
+async def send_reaction(ctx: dict[str, Any], message_id: str) -> str:
+    """Send the business's newest reaction to a message (api.inbox.reaction_sending); rate
+    limits and backoff defer the job like a send's."""
+    outcome = await ReactionDispatcher().react(uuid.UUID(message_id))
+    if outcome.defer is not None:
+        raise Retry(defer=outcome.defer)
+    return outcome.summary
+
+
+async def send_read_receipt(ctx: dict[str, Any], message_id: str) -> str:
+    """Tell Meta the team read the customer's messages up to this one (api.inbox.receipts).
+    A few tries at most: a receipt is a courtesy, never worth a backlog."""
+    job_try = int(ctx.get("job_try", 1))
+    outcome = await ReadReceiptDispatcher().read_receipt(uuid.UUID(message_id), job_try)
+    if outcome.defer is not None:
+        raise Retry(defer=outcome.defer)
+    return outcome.summary
+
+
+async def redrive_reactions(ctx: dict[str, Any]) -> int:
+    """Every minute: re-enqueue reactions still on their way to Meta whose job was lost."""
+    requeued = await sweep(requeue_stale_reactions)
+    if requeued:
+        logger.info("re-enqueued the job of %d pending reactions", requeued)
+    return requeued
 
 
 async def sync_templates(ctx: dict[str, Any], tenant_id: str, waba_id: str) -> str:

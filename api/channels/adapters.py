@@ -3,9 +3,11 @@ API. Each product implements `ChannelAdapter`; the rest of Parley sees normalise
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, Protocol
 
 from api.meta.errors import GraphError
 from api.meta.graph import GraphClient
@@ -19,6 +21,7 @@ class OutboundText:
     messaging_type: str  # RESPONSE | UPDATE | MESSAGE_TAG
     tag: str | None = None
     reference: str | None = None  # our message id, echoed back by Meta (metadata / callback data)
+    reply_to: str | None = None  # the provider id of the message quoted (WhatsApp context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +33,64 @@ class OutboundTemplate:
     language: str
     components: list[dict[str, Any]]
     reference: str | None = None
+    reply_to: str | None = None
 
 
-Outbound = OutboundText | OutboundTemplate
+@dataclass(frozen=True, slots=True)
+class OutboundMedia:
+    """A file to send: uploaded to Meta first (unless `media_id`, from an earlier attempt,
+    is still usable), then sent by Meta's id for it (meta-platform.md §4.3, §5.2, §5.3)."""
+
+    recipient: str
+    message_type: str  # image | video | audio | document (WhatsApp) | file (Messenger)
+    attachment_id: uuid.UUID  # the attachment row, where Meta's id is kept
+    storage_key: str
+    mime_type: str
+    filename: str
+    size: int
+    caption: str | None = None  # WhatsApp image, video and document only
+    media_id: str | None = None
+    messaging_type: str = "RESPONSE"  # Messenger: RESPONSE | MESSAGE_TAG
+    tag: str | None = None
+    reference: str | None = None
+    reply_to: str | None = None
+
+
+Outbound = OutboundText | OutboundTemplate | OutboundMedia
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedMedia:
+    """Meta's id for an uploaded file, and until when a send may use it."""
+
+    media_id: str
+    expires_at: datetime
+
+
+# Uploads carry up to 100 MB: far more time than a JSON call (still inside the job's).
+UPLOAD_TIMEOUT_SECONDS = 240.0
+# Kept a day short of Meta's own lifetimes (WhatsApp media 30 days, Messenger reusable
+# attachments 90 days), so an id is never used just as it lapses.
+WHATSAPP_MEDIA_LIFETIME = timedelta(days=29)
+MESSENGER_ATTACHMENT_LIFETIME = timedelta(days=89)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundReaction:
+    """The business's reaction to a message: `emoji` set (or changed), or `""` to remove it."""
+
+    recipient: str
+    target_external_id: str  # the mid / wamid reacted to
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadReceipt:
+    """Tell the customer the business has seen their messages: up to `external_id` on
+    WhatsApp (it marks earlier ones read too); the whole thread on Messenger."""
+
+    recipient: str
+    external_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +124,22 @@ class ChannelAdapter(Protocol):
     async def send_template(
         self, *, channel_external_id: str, token: str, message: OutboundTemplate
     ) -> SendResult: ...
+
+    async def upload_media(
+        self, *, channel_external_id: str, token: str, media: OutboundMedia, file: IO[bytes]
+    ) -> UploadedMedia: ...
+
+    async def send_media(
+        self, *, channel_external_id: str, token: str, message: OutboundMedia, media_id: str
+    ) -> SendResult: ...
+
+    async def send_reaction(
+        self, *, channel_external_id: str, token: str, reaction: OutboundReaction
+    ) -> SendResult: ...
+
+    async def send_read_receipt(
+        self, *, channel_external_id: str, token: str, receipt: ReadReceipt
+    ) -> None: ...
 
     async def fetch_media(
         self, *, token: str, url: str | None, media_id: str | None, max_bytes: int
@@ -113,6 +187,65 @@ class MessengerAdapter:
     ) -> SendResult:
         """WhatsApp templates do not exist on Messenger (the policy refuses them first)."""
         raise GraphError(None, 100, None, "Messenger has no WhatsApp templates")
+
+    async def upload_media(
+        self, *, channel_external_id: str, token: str, media: OutboundMedia, file: IO[bytes]
+    ) -> UploadedMedia:
+        """Attachment Upload API: a reusable attachment (multipart `message` + `filedata`)."""
+        message = {"attachment": {"type": media.message_type, "payload": {"is_reusable": True}}}
+        answer = await self.graph.request(
+            "POST",
+            f"{channel_external_id}/message_attachments",
+            token=token,
+            form={"message": json.dumps(message)},
+            files={"filedata": (media.filename, file, media.mime_type)},
+            timeout_seconds=UPLOAD_TIMEOUT_SECONDS,
+        )
+        return _uploaded(answer.get("attachment_id"), MESSENGER_ATTACHMENT_LIFETIME)
+
+    async def send_media(
+        self, *, channel_external_id: str, token: str, message: OutboundMedia, media_id: str
+    ) -> SendResult:
+        """Send API with the uploaded attachment's id (Messenger attachments take no text)."""
+        attachment = {"type": message.message_type, "payload": {"attachment_id": media_id}}
+        body: dict[str, Any] = {
+            "recipient": {"id": message.recipient},
+            "messaging_type": message.messaging_type,
+            "message": {"attachment": attachment},
+        }
+        if message.reference:
+            body["message"]["metadata"] = message.reference
+        if message.tag:
+            body["tag"] = message.tag
+        answer = await self.graph.request(
+            "POST", f"{channel_external_id}/messages", token=token, json=body
+        )
+        return SendResult(external_id=str(answer.get("message_id", "")))
+
+    async def send_reaction(
+        self, *, channel_external_id: str, token: str, reaction: OutboundReaction
+    ) -> SendResult:
+        """The `react` / `unreact` sender actions (Messenger "Sender Actions" guide, 2026):
+        `react` sets or replaces the Page's reaction, `unreact` names the message only."""
+        payload: dict[str, Any] = {"message_id": reaction.target_external_id}
+        if reaction.emoji:
+            payload["reaction"] = reaction.emoji
+        body = {
+            "recipient": {"id": reaction.recipient},
+            "sender_action": "react" if reaction.emoji else "unreact",
+            "payload": payload,
+        }
+        answer = await self.graph.request(
+            "POST", f"{channel_external_id}/messages", token=token, json=body
+        )
+        return SendResult(external_id=str(answer.get("message_id") or ""))
+
+    async def send_read_receipt(
+        self, *, channel_external_id: str, token: str, receipt: ReadReceipt
+    ) -> None:
+        """`mark_seen`: Messenger marks the whole thread seen (it names no message)."""
+        body = {"recipient": {"id": receipt.recipient}, "sender_action": "mark_seen"}
+        await self.graph.request("POST", f"{channel_external_id}/messages", token=token, json=body)
 
     async def fetch_media(
         self, *, token: str, url: str | None, media_id: str | None, max_bytes: int
@@ -163,6 +296,7 @@ class WhatsAppAdapter:
             "type": "text",
             "text": {"body": message.text, "preview_url": False},
         }
+        _quote(body, message.reply_to)
         return await self._send(channel_external_id, token, body, message.reference)
 
     async def send_template(
@@ -178,7 +312,65 @@ class WhatsAppAdapter:
             "type": "template",
             "template": template,
         }
+        _quote(body, message.reply_to)
         return await self._send(channel_external_id, token, body, message.reference)
+
+    async def upload_media(
+        self, *, channel_external_id: str, token: str, media: OutboundMedia, file: IO[bytes]
+    ) -> UploadedMedia:
+        """`POST /{phone-number-id}/media` (multipart `file`, `type`, `messaging_product`)."""
+        answer = await self.graph.request(
+            "POST",
+            f"{channel_external_id}/media",
+            token=token,
+            form={"messaging_product": "whatsapp", "type": media.mime_type},
+            files={"file": (media.filename, file, media.mime_type)},
+            timeout_seconds=UPLOAD_TIMEOUT_SECONDS,
+        )
+        return _uploaded(answer.get("id"), WHATSAPP_MEDIA_LIFETIME)
+
+    async def send_media(
+        self, *, channel_external_id: str, token: str, message: OutboundMedia, media_id: str
+    ) -> SendResult:
+        """`{type: image|video|audio|document, <type>: {id, caption?, filename?}}`."""
+        content: dict[str, Any] = {"id": media_id}
+        if message.caption and message.message_type != "audio":
+            content["caption"] = message.caption
+        if message.message_type == "document":
+            content["filename"] = message.filename
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.recipient,
+            "type": message.message_type,
+            message.message_type: content,
+        }
+        _quote(body, message.reply_to)
+        return await self._send(channel_external_id, token, body, message.reference)
+
+    async def send_reaction(
+        self, *, channel_external_id: str, token: str, reaction: OutboundReaction
+    ) -> SendResult:
+        """A reaction is a message of type `reaction`; an empty emoji removes it."""
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": reaction.recipient,
+            "type": "reaction",
+            "reaction": {"message_id": reaction.target_external_id, "emoji": reaction.emoji},
+        }
+        return await self._send(channel_external_id, token, body, None)
+
+    async def send_read_receipt(
+        self, *, channel_external_id: str, token: str, receipt: ReadReceipt
+    ) -> None:
+        """Mark a received message (and the ones before it) read: the blue ticks."""
+        body = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": receipt.external_id,
+        }
+        await self.graph.request("POST", f"{channel_external_id}/messages", token=token, json=body)
 
     async def _send(
         self, channel_external_id: str, token: str, body: dict[str, Any], reference: str | None
@@ -209,6 +401,18 @@ class WhatsAppAdapter:
 
     async def fetch_profile(self, *, token: str, contact_external_id: str) -> ContactProfile | None:
         return None  # WhatsApp has no profile API; names arrive with each message
+
+
+def _uploaded(media_id: Any, lifetime: timedelta) -> UploadedMedia:
+    if not media_id:
+        raise GraphError(None, None, None, "Meta answered the upload without an id")
+    return UploadedMedia(str(media_id), datetime.now(UTC) + lifetime)
+
+
+def _quote(body: dict[str, Any], reply_to: str | None) -> None:
+    """Quote the message replied to (WhatsApp `context`)."""
+    if reply_to:
+        body["context"] = {"message_id": reply_to}
 
 
 def from_seconds(value: Any) -> datetime:

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from api.channels.deps import ChannelsForAdmin, ChannelsForMember
-from api.channels.schemas import AuthorizeUrl, ChannelOut, RenameChannel
+from api.channels.schemas import AuthorizeUrl, ChannelOut, ChannelUpdate
 from api.pagination import Page
 
 router = APIRouter(prefix="/channels", tags=["channels"])
@@ -18,10 +18,11 @@ async def list_channels(channels: ChannelsForMember) -> Page[ChannelOut]:
 
 
 @router.patch("/{channel_id}")
-async def rename_channel(
-    channel_id: uuid.UUID, body: RenameChannel, channels: ChannelsForAdmin
+async def update_channel(
+    channel_id: uuid.UUID, body: ChannelUpdate, channels: ChannelsForAdmin
 ) -> ChannelOut:
-    return await channels.rename(channel_id, body.name)
+    """Rename the channel, or turn read receipts to Meta on or off (admins)."""
+    return await channels.change(channel_id, body)
 
 
 @router.delete("/{channel_id}")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import events
@@ -44,6 +44,9 @@ class ChannelOut(BaseModel):
     token_expires_at: datetime | None
     token_checked_at: datetime | None
     history_import: HistoryImport
+    # Tell Meta when the team reads a conversation (Messenger `mark_seen`, WhatsApp read
+    # receipts), so the customer sees their messages as seen.
+    send_read_receipts: bool = False
     created_at: datetime
 
 
@@ -55,15 +58,33 @@ class ChannelSummary(BaseModel):
     name: str
 
 
-class RenameChannel(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+class ChannelUpdate(BaseModel):
+    """Only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    send_read_receipts: bool | None = Field(
+        None,
+        description="Tell Meta when the team reads a conversation (Messenger mark_seen, "
+        "WhatsApp read receipts): the customer sees their messages as seen.",
+    )
 
     @field_validator("name")
     @classmethod
-    def _strip(cls, value: str) -> str:
-        if not value.strip():
+    def _strip(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("must not be blank")
-        return value.strip()
+        return None if value is None else value.strip()
+
+    @model_validator(mode="after")
+    def _something(self) -> ChannelUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give name or send_read_receipts")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}: must not be null")
+        return self
 
 
 class AuthorizeUrl(BaseModel):
@@ -95,6 +116,7 @@ def channel_out(channel: Channel, now: datetime) -> ChannelOut:
         last_event_at=channel.last_event_at,
         token_expires_at=channel.token_expires_at,
         token_checked_at=channel.token_checked_at,
+        send_read_receipts=bool(channel.send_read_receipts),
         history_import=HistoryImport(
             status=status if status in ("queued", "running", "done", "failed") else "none",
             imported=channel.history_imported,

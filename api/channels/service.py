@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.repository import ChannelRepository
-from api.channels.schemas import ChannelOut, channel_out, emit_channel_updated
+from api.channels.schemas import ChannelOut, ChannelUpdate, channel_out, emit_channel_updated
 from api.config import Settings
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError, NotFound
@@ -44,9 +44,13 @@ class ChannelService:
         now = datetime.now(UTC)
         return [channel_out(c, now) for c in await self.channels.list_all()]
 
-    async def rename(self, channel_id: uuid.UUID, name: str) -> ChannelOut:
+    async def change(self, channel_id: uuid.UUID, change: ChannelUpdate) -> ChannelOut:
+        """Apply the fields given (name, read receipts); announced as `channel:updated`."""
         channel = await self._channel(channel_id)
-        channel.name = name
+        if change.name is not None:
+            channel.name = change.name
+        if change.send_read_receipts is not None:
+            channel.send_read_receipts = change.send_read_receipts
         return self._changed(channel)
 
     async def disconnect(self, channel_id: uuid.UUID) -> ChannelOut:

@@ -16,21 +16,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from api.channels.adapters import OutboundTemplate, SendResult, get_adapter
+from api.channels.adapters import (
+    ChannelAdapter,
+    OutboundMedia,
+    OutboundTemplate,
+    SendResult,
+    get_adapter,
+)
 from api.config import OutboundSettings, get_settings
 from api.crypto import SecretBox, get_secret_box
 from api.db import unit_of_work
-from api.inbox.ratelimit import PAIR_PREFIX, RateLimiter, channel_bucket, recipient_bucket
+from api.inbox.ratelimit import (
+    PAIR_PREFIX,
+    RateLimiter,
+    channel_bucket,
+    media_bucket,
+    recipient_bucket,
+)
 from api.inbox.sending import MessageSender, SendPlan, SendTarget, retry_delay
 from api.meta.errors import GraphError
 from api.meta.graph import GraphClient, get_graph_client
 from api.redis import get_redis
+from api.storage import ObjectMissing, Storage, StorageError, get_storage
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +53,9 @@ REDIS_DOWN_DEFER = 5.0
 # The message is claimed (`sending`) while it waits at the gate: stay far inside the job
 # timeout. The slots keep calls apart already; the gate only absorbs their lateness.
 MAX_GATE_WAIT = 10.0
+# A file on its way to Meta is spooled to disk past this size, never held whole in memory.
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+UPLOAD_GONE = "The file to send is no longer in object storage; attach it again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +77,9 @@ class Dispatcher:
         redis: Any = None,
         box: SecretBox | None = None,
         settings: OutboundSettings | None = None,
+        storage: Storage | None = None,
     ) -> None:
+        self._storage = storage
         self.graph = graph or get_graph_client()
         self.limiter = RateLimiter(redis if redis is not None else get_redis())
         self.box = box or get_secret_box()
@@ -95,6 +114,10 @@ class Dispatcher:
                 delay = retry_delay(self.settings, outcome.attempts, error)
                 return SendOutcome(f"retry {error.error_code}", defer=delay)
             return SendOutcome(f"failed {error.error_code}")
+        except ObjectMissing:
+            async with unit_of_work() as session:
+                await self._sender(session).fail(message_id, "upload_missing", UPLOAD_GONE)
+            return SendOutcome("failed upload_missing")
         async with unit_of_work() as session:
             await self._sender(session).mark_sent(message_id, result)
         return SendOutcome("sent")
@@ -109,7 +132,7 @@ class Dispatcher:
                 slot = await self.limiter.reserve(bucket, target.holder)
                 if slot.wait > MAX_WAIT_IN_JOB:
                     return Deferral(slot.wait)
-                send_at = loop.time() + max(slot.wait, 0.0)
+                send_at = max(send_at, loop.time() + max(slot.wait, 0.0))
                 if bucket.key.startswith(PAIR_PREFIX):  # the channel's slot comes after it
                     await asyncio.sleep(max(0.0, send_at - loop.time()))
         except (RedisError, OSError) as exc:
@@ -139,10 +162,21 @@ class Dispatcher:
             self.settings, target.channel_kind, target.channel_id, target.recipient
         )
         channel = channel_bucket(self.settings, target.channel_kind, target.channel_id)
-        return [b for b in (pair, channel) if b is not None]
+        media = media_bucket(
+            self.settings, target.channel_kind, target.channel_id, target.message_type
+        )
+        return [b for b in (pair, channel, media) if b is not None]
 
     async def _call(self, plan: SendPlan) -> SendResult:
         adapter = get_adapter(plan.channel_kind, self.graph)
+        if isinstance(plan.outbound, OutboundMedia):
+            media_id = await self._media_id(adapter, plan, plan.outbound)
+            return await adapter.send_media(
+                channel_external_id=plan.channel_external_id,
+                token=plan.token,
+                message=plan.outbound,
+                media_id=media_id,
+            )
         if isinstance(plan.outbound, OutboundTemplate):
             return await adapter.send_template(
                 channel_external_id=plan.channel_external_id,
@@ -152,3 +186,28 @@ class Dispatcher:
         return await adapter.send_text(
             channel_external_id=plan.channel_external_id, token=plan.token, message=plan.outbound
         )
+
+    async def _media_id(self, adapter: ChannelAdapter, plan: SendPlan, media: OutboundMedia) -> str:
+        """Meta's id for the file: the one an earlier attempt got, or upload it now (from
+        object storage, spooled) and keep the id before sending, so that a retry — or this
+        job run again — does not upload it twice."""
+        if media.media_id:
+            return media.media_id
+        storage = self._storage or get_storage()
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as file:
+            try:
+                await storage.download_to(media.storage_key, file)
+            except ObjectMissing:
+                raise
+            except StorageError as exc:  # retried like a network failure
+                raise GraphError(None, None, None, "Could not read the file from storage") from exc
+            file.seek(0)
+            uploaded = await adapter.upload_media(
+                channel_external_id=plan.channel_external_id,
+                token=plan.token,
+                media=media,
+                file=file,
+            )
+        async with unit_of_work() as session:
+            await self._sender(session).record_media_id(media.attachment_id, uploaded)
+        return uploaded.media_id

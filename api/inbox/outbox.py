@@ -44,10 +44,12 @@ from api.models import (
     MessageStatus,
     MessageTemplate,
 )
+from api.storage import Storage, get_storage
 from api.templates.params import Rendered, render
 from api.templates.repository import TemplateRepository
 from api.templates.schemas import TemplateChoice
 from api.tenancy import TenantScope
+from api.uploads.attach import AttachmentSends, PreparedAttachment, attachment_preview
 
 PREVIEW_LENGTH = 280
 REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on an answer replayed for a repeated key
@@ -66,11 +68,14 @@ class TemplateParametersInvalid(AppError):
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """What to send: free-form text (optionally asking for a Messenger tag) or a template."""
+    """What to send: free-form text (optionally asking for a Messenger tag) or a template,
+    optionally quoting a message of the conversation (`reply_to`, WhatsApp)."""
 
     text: str | None = None
     tag: str | None = None
     template: TemplateChoice | None = None
+    reply_to: uuid.UUID | None = None
+    upload_id: uuid.UUID | None = None  # a file to send (`text` is then its caption)
 
     @property
     def type(self) -> str:
@@ -78,11 +83,27 @@ class Draft:
 
     def fingerprint_data(self) -> dict[str, Any]:
         template = self.template.model_dump(mode="json") if self.template else None
-        return {"text": self.text, "tag": self.tag, "template": template}
+        data: dict[str, Any] = {"text": self.text, "tag": self.tag, "template": template}
+        if self.reply_to is not None:  # absent otherwise: earlier fingerprints stay valid
+            data["reply_to"] = str(self.reply_to)
+        if self.upload_id is not None:
+            data["upload_id"] = str(self.upload_id)
+        return data
 
 
 def draft_of(body: SendMessageRequest) -> Draft:
-    return Draft(text=body.text, tag=body.tag, template=body.template)
+    return Draft(
+        text=body.text,
+        tag=body.tag,
+        template=body.template,
+        reply_to=body.reply_to_message_id,
+        upload_id=body.attachment.upload_id if body.attachment else None,
+    )
+
+
+class ReplyTargetInvalid(AppError):
+    status_code = 422
+    code = "reply_target_invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +126,16 @@ def fingerprint(data: dict[str, Any]) -> str:
 
 class Outbox:
     def __init__(
-        self, session: AsyncSession, scope: TenantScope, *, automated: bool | None = None
+        self,
+        session: AsyncSession,
+        scope: TenantScope,
+        *,
+        automated: bool | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.session = session
         self.scope = scope
+        self._storage = storage  # object storage, for attachments (default: get_storage())
         # A person signed in writes their replies; callers without a user (automations,
         # integrations) are automated unless they say otherwise.
         self.automated = scope.user_id is None if automated is None else automated
@@ -121,7 +148,7 @@ class Outbox:
     async def send(
         self, conversation_id: uuid.UUID, draft: Draft, *, idempotency_key: str | None = None
     ) -> Sent:
-        """Queue a reply in a conversation (text or template)."""
+        """Queue a reply in a conversation (text, template, or an uploaded file)."""
         conversation = await self.conversations.get_full(conversation_id, for_update=True)
         if conversation is None:
             raise NotFound("Conversation not found.")
@@ -208,7 +235,9 @@ class Outbox:
     ) -> Sent:
         channel = conversation.channel
         self._check_channel(channel)
+        quoted = await self._reply_target(conversation, draft.reply_to)
         template = await self._template(channel, draft.template)
+        attachment = await self._attachment(channel, draft)
         intent = SendIntent(
             type="template" if draft.template else "text",
             human_written=not self.automated,
@@ -218,7 +247,12 @@ class Outbox:
         self._check_decision(
             decide(channel.kind, conversation.last_inbound_at, datetime.now(UTC), intent)
         )
+        if attachment is not None:
+            await self._attachments().check_stored(attachment)
         message = self._message(conversation, draft, idempotency_key, request)
+        message.reply_to_external_id = quoted
+        if attachment is not None:
+            message.type = attachment.message_type
         if template is not None and draft.template is not None:
             _fill_template(message, template, self._render(template, draft.template))
         if not await self._insert_once(message):
@@ -226,15 +260,19 @@ class Outbox:
             existing = await self.messages.by_idempotency_key(self.scope.user_id, idempotency_key)
             assert existing is not None
             return Sent(await self._replay(existing, request), replayed=True)
+        files = [AttachmentSends.attach(message, attachment)] if attachment else []
+        self.session.add_all(files)
         conversation.last_message_at = message.created_at
-        conversation.last_message_preview = (message.text or "")[:PREVIEW_LENGTH]
+        conversation.last_message_preview = (
+            attachment_preview(attachment, message.text) if attachment else message.text or ""
+        )[:PREVIEW_LENGTH]
         await self.session.flush()
         self._enqueue(message)
         events.emit(
             self.session,
             self.scope.tenant_id,
             "message:new",
-            await message_payload(self.session, message, []),
+            await message_payload(self.session, message, files),
         )
         out = self._conversation_out(conversation)
         events.emit(
@@ -267,6 +305,41 @@ class Outbox:
             sort_at=now,
             created_at=now,
         )
+
+    def _attachments(self) -> AttachmentSends:
+        return AttachmentSends(self.session, self.scope, self._storage or get_storage())
+
+    async def _attachment(self, channel: Channel, draft: Draft) -> PreparedAttachment | None:
+        """The upload a file send uses, checked against the channel (None without one)."""
+        if draft.upload_id is None:
+            return None
+        return await self._attachments().prepare(channel, draft.upload_id, draft.text)
+
+    async def _reply_target(
+        self, conversation: Conversation, message_id: uuid.UUID | None
+    ) -> str | None:
+        """The provider id of the message a reply quotes (WhatsApp `context.message_id`)."""
+        if message_id is None:
+            return None
+        if conversation.channel.kind is not ChannelKind.WHATSAPP:
+            # Messenger's Send API reference lists a `reply_to` parameter without saying
+            # what it holds or where it goes; nothing Parley could rely on.
+            raise AppError(
+                "Replying to a specific message is available on WhatsApp only.",
+                status_code=422,
+                code="reply_not_supported",
+            )
+        target = await self.messages.get(message_id)
+        if target is None or target.conversation_id != conversation.id:
+            raise ReplyTargetInvalid(
+                "reply_to_message_id: there is no such message in this conversation."
+            )
+        if target.direction is MessageDirection.NOTE or not target.external_id:
+            raise ReplyTargetInvalid(
+                "reply_to_message_id: only a message that reached WhatsApp can be quoted "
+                "(a private note, or a reply not sent yet, cannot)."
+            )
+        return target.external_id
 
     async def _template(
         self, channel: Channel, choice: TemplateChoice | None

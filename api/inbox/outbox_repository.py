@@ -1,6 +1,7 @@
 """SQL of the send path, scoped to the caller's tenant: idempotency lookups, the outbound
-message a retry names, and finding or creating the contact and conversation a
-business-initiated WhatsApp conversation starts from."""
+message a retry names, the message a reaction or a read receipt names, and finding or
+creating the contact and conversation a business-initiated WhatsApp conversation starts
+from."""
 
 from __future__ import annotations
 
@@ -32,6 +33,24 @@ class OutboxRepository(ScopedRepository[Message]):
             Message.id == message_id, Message.direction == MessageDirection.OUTBOUND
         )
         return (await self.session.execute(statement.with_for_update())).scalar_one_or_none()
+
+    async def for_update(self, message_id: uuid.UUID) -> Message | None:
+        """Any message of the tenant, locked (the target of a reaction)."""
+        statement = self.scoped().where(Message.id == message_id).with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def latest_inbound(self, conversation_id: uuid.UUID) -> Message | None:
+        """The customer's newest message in the conversation (what a read receipt names)."""
+        statement = (
+            self.scoped()
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == MessageDirection.INBOUND,
+            )
+            .order_by(Message.sort_at.desc(), Message.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
 
 class ConversationStarts(ScopedRepository[Conversation]):

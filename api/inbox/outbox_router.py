@@ -1,5 +1,5 @@
 """Sending beyond a plain reply: starting a WhatsApp conversation, retrying a failed
-message. (Replies are `POST /inbox/conversations/{id}/messages` in api.inbox.router.)
+message, reacting to a message. (Replies are `POST /inbox/conversations/{id}/messages` in api.inbox.router.)
 All of it goes through `api.inbox.outbox.Outbox`, the one send path."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from fastapi import APIRouter, Response, status
 from api.auth.deps import TenantAgent
 from api.deps import SessionDep
 from api.inbox.outbox import REPLAYED_HEADER, Outbox
-from api.inbox.outbox_schemas import StartConversationRequest, StartedConversation
+from api.inbox.outbox_schemas import ReactionRequest, StartConversationRequest, StartedConversation
+from api.inbox.reactions import ReactionService
 from api.inbox.router import IdempotencyKey
 from api.inbox.schemas import MessageOut
 
@@ -42,3 +43,14 @@ async def retry_message(
 ) -> MessageOut:
     """Send a failed message again (Meta's rules are checked again): `failed` → `queued`."""
     return await Outbox(session, scope).retry(message_id)
+
+
+@router.post("/messages/{message_id}/reactions", status_code=status.HTTP_202_ACCEPTED)
+async def react_to_message(
+    message_id: uuid.UUID, body: ReactionRequest, scope: TenantAgent, session: SessionDep
+) -> MessageOut:
+    """Set or change the business's reaction (one emoji; `""` takes it back). It shows at
+    once and goes to Meta in the background like a reply (24-hour window; WhatsApp: the
+    customer's messages of the last 30 days). Choosing the same emoji again changes
+    nothing; if Meta refuses it, it is taken off the message (`message:updated`)."""
+    return await ReactionService(session, scope).react(message_id, body.emoji)

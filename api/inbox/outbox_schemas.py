@@ -1,4 +1,4 @@
-"""Shapes of the send path's own endpoints: starting a WhatsApp conversation."""
+"""Shapes of the send path's own endpoints: starting a WhatsApp conversation, reacting."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from api.contacts.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from api.inbox.emoji import is_single_emoji
 from api.inbox.schemas import ConversationOut, MessageOut
 from api.templates.schemas import TemplateChoice
 
@@ -38,3 +39,19 @@ class StartConversationRequest(BaseModel):
 class StartedConversation(BaseModel):
     conversation: ConversationOut
     message: MessageOut
+
+
+MAX_EMOJI_LENGTH = 16
+
+
+def _emoji(value: str) -> str:
+    if value and not is_single_emoji(value):
+        raise ValueError('must be one emoji (e.g. "👍", "❤️", "👍🏽"), or "" to remove')
+    return value
+
+
+class ReactionRequest(BaseModel):
+    """The business's reaction to a message: one emoji; `""` takes it back. One reaction
+    per message, as on Meta: a new emoji replaces the previous one."""
+
+    emoji: Annotated[str, Field(max_length=MAX_EMOJI_LENGTH), AfterValidator(_emoji)]

@@ -61,7 +61,7 @@ class Refusal(StrEnum):
     """Machine-readable reasons a send is refused (the `error` of the 4xx, and the
     `error.code` of a message that failed when claimed)."""
 
-    WINDOW_CLOSED = "window_closed"  # Messenger: the customer never wrote
+    WINDOW_CLOSED = "window_closed"  # Messenger: never wrote; reactions: no 24 h window
     HUMAN_AGENT_ONLY = "human_agent_only"  # Messenger 24 h to 7 d: automations may not send
     HUMAN_AGENT_WINDOW_EXPIRED = "human_agent_window_expired"  # Messenger: over 7 days
     TEMPLATE_REQUIRED = "template_required"  # WhatsApp: outside 24 h only templates
@@ -127,6 +127,22 @@ def decide(
     if kind is ChannelKind.WHATSAPP:
         return _whatsapp_free_form(window, last_inbound_at)
     return _messenger_free_form(window, last_inbound_at, intent)
+
+
+def decide_reaction(
+    kind: ChannelKind, last_inbound_at: datetime | None, now: datetime
+) -> SendDecision:
+    """May the business react (or take its reaction back) now? Only inside the 24-hour
+    window: on WhatsApp a reaction is a message like any free-form one; on Messenger it is
+    a sender action, which carries no message tag, so HUMAN_AGENT cannot stretch the
+    window for it [unverified: Meta documents no window rule for sender actions]."""
+    if window_for(kind, last_inbound_at, now).state is WindowState.OPEN:
+        return SendDecision(True)
+    if last_inbound_at is None:
+        detail = "The customer has not written yet; reactions go in the 24-hour window."
+    else:
+        detail = "Over 24 hours since the customer wrote: reactions are not allowed any more."
+    return refuse(Refusal.WINDOW_CLOSED, detail)
 
 
 def _tag_problem(kind: ChannelKind, tag: str, human_written: bool) -> SendDecision | None:

@@ -123,6 +123,23 @@ def channel_bucket(settings: OutboundSettings, kind: ChannelKind, channel_id: uu
     return Bucket(f"{PREFIX}:channel:{channel_id}", paced_interval_us(1_000_000 / rate), burst)
 
 
+# Messenger paces these per page apart from (and on top of) everything else it sends.
+MESSENGER_SLOW_TYPES = frozenset({"audio", "video"})
+
+
+def media_bucket(
+    settings: OutboundSettings, kind: ChannelKind, channel_id: uuid.UUID, message_type: str
+) -> Bucket | None:
+    """Messenger's Send API: 10 calls/s per page for audio and video (meta-platform.md §4.5)."""
+    if kind is not ChannelKind.MESSENGER or message_type not in MESSENGER_SLOW_TYPES:
+        return None
+    return Bucket(
+        f"{PREFIX}:channel:{channel_id}:media",
+        paced_interval_us(1_000_000 / settings.messenger_media_per_second),
+        settings.messenger_burst,
+    )
+
+
 def recipient_bucket(
     settings: OutboundSettings, kind: ChannelKind, channel_id: uuid.UUID, recipient: str
 ) -> Bucket | None:

@@ -38,7 +38,8 @@ from api.pagination import beyond
 # Longer than a retried send waits in arq before its next attempt (backoff up to ~1 min),
 # so a message whose job is alive is rarely looked at; re-enqueueing one is harmless anyway.
 QUEUED_STALE_AFTER = timedelta(minutes=2)
-# Far longer than a send can take: the Graph timeout (10 s) inside the job timeout (60 s).
+# Far longer than a send can take: the Graph timeouts (10 s; a file's upload 240 s) inside
+# the send job's timeout (300 s).
 # A message still `sending` after this has no worker behind it any more.
 SENDING_STALE_AFTER = timedelta(minutes=10)
 PAGE_SIZE = 500

@@ -20,6 +20,7 @@ from api.inbox.filters import normalize_labels
 from api.inbox.policy import WindowState
 from api.models import AttachmentState, ConversationStatus, MessageDirection, MessageStatus
 from api.templates.schemas import TemplateChoice
+from api.uploads.schemas import AttachmentRef
 
 MAX_TEXT_LENGTH = 2000  # Messenger's text limit; WhatsApp allows 4096
 
@@ -115,7 +116,8 @@ class MessageOut(BaseModel):
 
 
 class SendMessageRequest(BaseModel):
-    """A reply: free-form `text`, or a WhatsApp `template` with its parameters. On
+    """A reply: free-form `text`, a WhatsApp `template` with its parameters, or an uploaded
+    file (`attachment`, with `text` as its caption where the channel shows one). On
     Messenger, between 24 hours and 7 days after the customer's last message, a person's
     reply goes with the HUMAN_AGENT tag (automatically; `tag: "HUMAN_AGENT"` asks for it
     explicitly). No other tag is ever sent."""
@@ -123,6 +125,16 @@ class SendMessageRequest(BaseModel):
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_LENGTH)
     tag: str | None = Field(default=None, min_length=1, max_length=64)
     template: TemplateChoice | None = None
+    attachment: AttachmentRef | None = Field(
+        default=None,
+        description="A file from POST /api/storage/uploads; `text` is then its caption "
+        "(WhatsApp images, videos and documents only: `caption_not_supported` otherwise).",
+    )
+    reply_to_message_id: uuid.UUID | None = Field(
+        default=None,
+        description="Quote a message of this conversation (WhatsApp only; it must have "
+        "reached Meta, i.e. have an external_id).",
+    )
 
     @field_validator("text")
     @classmethod
@@ -133,8 +145,12 @@ class SendMessageRequest(BaseModel):
 
     @model_validator(mode="after")
     def _text_or_template(self) -> SendMessageRequest:
+        if self.attachment is not None:
+            if self.template is not None:
+                raise ValueError("give either a template or an attachment, not both")
+            return self  # `text`, if any, is the attachment's caption
         if (self.text is None) == (self.template is None):
-            raise ValueError("give either text or template")
+            raise ValueError("give either text or template (or an attachment)")
         return self
 
 
@@ -341,7 +357,10 @@ def message_out(
         external_id=message.external_id,
         error=error,
         attachments=[AttachmentOut.model_validate(a) for a in attachments or []],
-        reactions=[ReactionOut.model_validate(r) for r in message.reactions or []],
+        # An entry without an emoji is a removal still on its way to Meta: not shown.
+        reactions=[
+            ReactionOut.model_validate(r) for r in message.reactions or [] if r.get("emoji")
+        ],
         reply_to=reply_to,
         written_elsewhere=bool(message.written_elsewhere),
         author_user_id=message.author_user_id,

@@ -19,7 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels.adapters import Outbound, OutboundTemplate, OutboundText, SendResult
+from api.channels.adapters import (
+    Outbound,
+    OutboundMedia,
+    OutboundTemplate,
+    OutboundText,
+    SendResult,
+    UploadedMedia,
+)
 from api.config import OutboundSettings
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
@@ -28,6 +35,7 @@ from api.inbox.statuses import StatusApplier
 from api.inbox.views import emit_message
 from api.meta.errors import ErrorAction, GraphError
 from api.models import (
+    Attachment,
     Channel,
     ChannelKind,
     ChannelStatus,
@@ -38,6 +46,7 @@ from api.models import (
     MessageStatus,
 )
 from api.templates.repository import template_by_id
+from api.uploads.attach import ATTACHMENT_TYPES
 from api.vault import open_token
 
 SEND_JOB = "inbox.send_message"
@@ -78,6 +87,7 @@ class SendTarget:
     channel_kind: ChannelKind
     recipient: str
     holder: str  # this attempt of this message, for its rate-limit reservations
+    message_type: str = "text"  # Messenger paces audio and video apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,7 @@ class MessageSender:
             channel_kind=channel.kind,
             recipient=contact.external_id,
             holder=f"{message.id}:{message.retry_count}:{message.attempts}",
+            message_type=message.type,
         )
 
     async def claim(self, message_id: uuid.UUID) -> SendPlan | None:
@@ -145,6 +156,12 @@ class MessageSender:
                 message, "channel_needs_reauth", "The channel's token cannot be used; reconnect it."
             )
             return None
+        attachment = await self._attachment(message) if message.type in ATTACHMENT_TYPES else None
+        if message.type in ATTACHMENT_TYPES and attachment is None:
+            await self._fail(
+                message, "upload_missing", "The message's file is gone; send it again."
+            )
+            return None
         message.status = MessageStatus.SENDING
         message.attempts += 1
         message.tag = decision.tag
@@ -154,8 +171,34 @@ class MessageSender:
             channel_kind=channel.kind,
             channel_external_id=channel.external_id,
             token=token,
-            outbound=_outbound(message, contact, decision),
+            outbound=_outbound(message, contact, decision)
+            if attachment is None
+            else _outbound_media(message, contact, decision, attachment),
         )
+
+    async def record_media_id(self, attachment_id: uuid.UUID, uploaded: UploadedMedia) -> None:
+        """Keep Meta's id for an uploaded file, so a later attempt sends it without
+        uploading it again (until it expires)."""
+        attachment = await self.session.get(Attachment, attachment_id, with_for_update=True)
+        if attachment is not None:
+            attachment.source_media_id = uploaded.media_id
+            attachment.media_id_expires_at = uploaded.expires_at
+
+    async def fail(self, message_id: uuid.UUID, code: str, reason: str) -> None:
+        """Mark a message being sent `failed` for a reason found outside the Graph call."""
+        row = await self._load(message_id)
+        if row is not None and row[0].status is MessageStatus.SENDING:
+            await self._fail(row[0], code, reason)
+
+    async def _attachment(self, message: Message) -> Attachment | None:
+        """The stored file an attachment message sends."""
+        found = await self.session.execute(
+            select(Attachment)
+            .where(Attachment.message_id == message.id, Attachment.storage_key.is_not(None))
+            .order_by(Attachment.position)
+            .limit(1)
+        )
+        return found.scalar_one_or_none()
 
     async def mark_sent(self, message_id: uuid.UUID, result: SendResult) -> None:
         row = await self._load(message_id)
@@ -246,6 +289,32 @@ class MessageSender:
         return None if row is None else (row[0], row[1], row[2], row[3])
 
 
+def _outbound_media(
+    message: Message, contact: Contact, decision: SendDecision, attachment: Attachment
+) -> OutboundMedia:
+    usable = (
+        attachment.source_media_id
+        and attachment.media_id_expires_at is not None
+        and attachment.media_id_expires_at > datetime.now(UTC)
+    )
+    assert attachment.storage_key is not None
+    return OutboundMedia(
+        recipient=contact.external_id,
+        message_type=message.type,
+        attachment_id=attachment.id,
+        storage_key=attachment.storage_key,
+        mime_type=attachment.mime_type or "application/octet-stream",
+        filename=attachment.filename or "file",
+        size=attachment.size or 0,
+        caption=message.text,
+        media_id=attachment.source_media_id if usable else None,
+        messaging_type=decision.messaging_type or "RESPONSE",
+        tag=decision.tag,
+        reference=str(message.id),
+        reply_to=message.reply_to_external_id,
+    )
+
+
 def _outbound(message: Message, contact: Contact, decision: SendDecision) -> Outbound:
     reference = str(message.id)
     if message.type == "template":
@@ -256,6 +325,7 @@ def _outbound(message: Message, contact: Contact, decision: SendDecision) -> Out
             language=str(template.get("language") or ""),
             components=list(message.content.get("components") or []),
             reference=reference,
+            reply_to=message.reply_to_external_id,
         )
     return OutboundText(
         recipient=contact.external_id,
@@ -263,4 +333,5 @@ def _outbound(message: Message, contact: Contact, decision: SendDecision) -> Out
         messaging_type=decision.messaging_type or "RESPONSE",
         tag=decision.tag,
         reference=reference,
+        reply_to=message.reply_to_external_id,
     )

@@ -17,6 +17,7 @@ from api import events
 from api.errors import AppError, NotFound
 from api.inbox.filters import ConversationQuery, search_query
 from api.inbox.listing import ConversationListing, MessageSearch, TeamRepository
+from api.inbox.receipts import queue_read_receipt
 from api.inbox.repository import ConversationRepository
 from api.inbox.schemas import (
     ChannelCount,
@@ -158,17 +159,17 @@ class ConversationWorkflow:
         return out
 
     async def mark_read(self, conversation_id: uuid.UUID) -> ConversationOut:
-        """The team has read the conversation: its unread count goes to zero.
-
-        Telling Meta as well (Messenger's `mark_seen` sender action, WhatsApp's read
-        receipt for the newest inbound message), when the channel's setting asks for it,
-        belongs right after the count is reset: enqueue a job with `api.jobs.enqueue_job`
-        (it runs after the commit, carries the conversation id, and sends through the
-        channel's adapter)."""
+        """The team has read the conversation: its unread count goes to zero. When the
+        channel's `send_read_receipts` is on, Meta is told too, after the commit
+        (api.inbox.receipts: WhatsApp read receipt for the newest inbound message,
+        Messenger `mark_seen`); only when there was something unread, so reading a thread
+        again calls no one."""
         conversation = await self._conversation(conversation_id, for_update=True)
         if conversation.unread_count:
             conversation.unread_count = 0
             await self._announce(conversation)
+            if conversation.channel.send_read_receipts:
+                await queue_read_receipt(self.session, self.scope, conversation)
         return conversation_out(conversation, datetime.now(UTC))
 
     async def mark_unread(self, conversation_id: uuid.UUID) -> ConversationOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -13,6 +13,9 @@ from api.config import Settings, get_settings
 from api.meta.errors import GraphError
 
 logger = logging.getLogger(__name__)
+
+# A multipart file part: (filename, the open file, its content type).
+FilePart = tuple[str, IO[bytes], str]
 
 
 class RedactQueryStrings(logging.Filter):
@@ -52,18 +55,25 @@ class GraphClient:
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
+        files: dict[str, FilePart] | None = None,
+        timeout_seconds: float | None = None,
     ) -> dict[str, Any]:
         """Call `{graph}/{version}/{path}`; raise `GraphError` for any failure.
 
         The token goes in the Authorization header; secrets that Meta takes as parameters
         go in a form body (`form`) where the endpoint accepts one. The one exception,
         debug_token's `input_token`, is a query parameter by Meta's design, so URL query
-        strings are stripped from every HTTP client log record (`RedactQueryStrings`)."""
+        strings are stripped from every HTTP client log record (`RedactQueryStrings`).
+        With `files`, the body is multipart (`form` fields beside the files); `timeout_seconds`
+        replaces the client's timeout for a call that carries a large file."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        extra: dict[str, Any] = {"files": files} if files else {}
+        if timeout_seconds is not None:
+            extra["timeout"] = timeout_seconds
         try:
             response = await self._http.request(
-                method, url, json=json, params=params, data=form, headers=headers
+                method, url, json=json, params=params, data=form, headers=headers, **extra
             )
         except httpx.HTTPError as exc:
             raise GraphError(

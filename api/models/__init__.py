@@ -17,6 +17,7 @@ from api.models.meta_account import (
 )
 from api.models.saved_reply import SavedReply
 from api.models.tenant import Tenant
+from api.models.upload import Upload
 from api.models.user import RefreshToken, Role, User
 from api.models.webhook_event import WebhookEvent, WebhookEventStatus
 
@@ -44,6 +45,7 @@ __all__ = [
     "Role",
     "SavedReply",
     "Tenant",
+    "Upload",
     "User",
     "WebhookEvent",
     "WebhookEventRoute",

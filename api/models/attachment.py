@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text, text
@@ -18,7 +19,8 @@ class AttachmentState(StrEnum):
 
 class Attachment(IdMixin, TenantMixin, TimestampMixin, Base):
     """A file on a message. Inbound media is fetched by its own job and kept in S3-compatible
-    storage; the SPA only ever gets short-lived presigned URLs for it."""
+    storage; outbound files are uploaded there by the browser (api.uploads) before the send.
+    The SPA only ever gets short-lived presigned URLs for them."""
 
     __tablename__ = "attachments"
 
@@ -32,7 +34,11 @@ class Attachment(IdMixin, TenantMixin, TimestampMixin, Base):
     sha256: Mapped[str | None] = mapped_column(String(128))
     storage_key: Mapped[str | None] = mapped_column(String(512))
     source_url: Mapped[str | None] = mapped_column(Text)
+    # Meta's id for the file: an inbound WhatsApp media id, or for an outbound file the
+    # WhatsApp media id / Messenger attachment id it was uploaded as (so a retry does not
+    # upload it again), usable until `media_id_expires_at`.
     source_media_id: Mapped[str | None] = mapped_column(String(255))
+    media_id_expires_at: Mapped[datetime | None]
     state: Mapped[AttachmentState] = mapped_column(
         pg_enum(AttachmentState, "attachment_state"), default=AttachmentState.PENDING
     )

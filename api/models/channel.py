@@ -67,3 +67,6 @@ class Channel(IdMixin, TenantMixin, TimestampMixin, Base):
     # WhatsApp number health from Meta (phone_number_quality_update / discovery).
     quality_rating: Mapped[str | None] = mapped_column(String(16))
     messaging_limit: Mapped[str | None] = mapped_column(String(32))
+    # Tell Meta when the team reads a conversation (Messenger `mark_seen`, WhatsApp read
+    # receipts): customers then see their messages as seen. Off unless an admin turns it on.
+    send_read_receipts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

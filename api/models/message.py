@@ -42,6 +42,10 @@ class MessageStatus(StrEnum):
 # What message search matches: every language, so no stemming or stop words ('simple').
 SEARCH_VECTOR_SQL = "to_tsvector('simple'::regconfig, COALESCE(text, ''::text))"
 
+# A business reaction not yet confirmed by Meta (api.inbox.reactions): what the re-drive
+# of lost reaction jobs looks for, through a partial index that holds only those.
+REACTION_PENDING_SQL = "reactions @> '[{\"pending\": true}]'::jsonb"
+
 # A note stays in Parley: the database refuses one that would ever be queued or sent.
 NOTE_NEVER_SENT = "direction <> 'note' OR (status = 'received' AND external_id IS NULL)"
 
@@ -70,6 +74,12 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
             "updated_at",
             "id",
             postgresql_where=sql_text("status IN ('queued', 'sending')"),
+        ),
+        Index(
+            "ix_messages_reaction_pending",
+            "updated_at",
+            "id",
+            postgresql_where=sql_text(REACTION_PENDING_SQL),
         ),
         # Full-text search within a tenant (btree_gin puts tenant_id in the same GIN index).
         Index("ix_messages_search", "tenant_id", "search_vector", postgresql_using="gin"),
@@ -112,7 +122,8 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
     # The message this one quotes (Messenger reply_to.mid / WhatsApp context.id).
     reply_to_external_id: Mapped[str | None] = mapped_column(String(255))
-    # [{emoji, by: contact|business, at}]: at most one reaction per side, as on Meta.
+    # [{emoji, by: contact|business, at}]: at most one reaction per side, as on Meta. The
+    # business's carries its sync state with Meta while pending (api.inbox.reactions).
     reactions: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, default=list, server_default=sql_text("'[]'::jsonb")
     )

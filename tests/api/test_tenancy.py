@@ -36,10 +36,19 @@ ALLOWED = {
     "templates/repository.py": "scoped reads; the sync job writes one (tenant, WABA) it names",
     "inbox/listing.py": "scoped repositories: conversation filters, message search, counts",
     "inbox/snooze.py": "the snooze wake-up runs over every tenant's due conversations",
+    "inbox/reaction_sending.py": "jobs load a message by id (the tenant from the row); re-drive",
+    "inbox/receipts.py": "jobs load a message by id; the tenant comes from the row",
+    "uploads/repository.py": "scoped repository: the tenant's uploads",
+    "uploads/cleanup.py": "the unused-upload clean-up runs over every tenant's old uploads",
 }
 
 # Repositories whose every method must start from the tenant filter.
-SCOPED_REPOSITORIES = ["inbox/repository.py", "inbox/listing.py"]
+SCOPED_REPOSITORIES = [
+    "inbox/repository.py",
+    "inbox/listing.py",
+    "uploads/repository.py",
+    "team/repository.py",
+]
 
 STATEMENT = re.compile(r"(?<![.\w])(select|update|delete|insert)\(")
 

@@ -8,6 +8,7 @@ import { LoginRoute } from "./routes/login";
 import { NotFoundRoute } from "./routes/not-found";
 import { OperationsRoute } from "./routes/operations";
 import { RegisterRoute } from "./routes/register";
+import { SavedRepliesRoute } from "./routes/saved-replies";
 
 export const routes: RouteObject[] = [
   { path: "/", element: <Navigate to="/inbox" replace /> },
@@ -36,6 +37,7 @@ export const routes: RouteObject[] = [
           { path: "/channels/connect/messenger", element: <ConnectMessengerRoute /> },
           { path: "/channels/connect/whatsapp", element: <ConnectWhatsAppRoute /> },
           { path: "/operations", element: <OperationsRoute /> },
+          { path: "/settings/saved-replies", element: <SavedRepliesRoute /> },
         ],
       },
     ],

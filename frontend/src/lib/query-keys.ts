@@ -22,18 +22,81 @@ export const metaKeys = {
     [...metaKeys.account(accountId), "whatsapp-accounts", wabaId, "phone-numbers"] as const,
 };
 
+export type ConversationFolder = "mine" | "unassigned" | "all";
+export type ConversationStatusFilter = "open" | "pending" | "snoozed" | "resolved";
+export type ConversationWindowFilter = "open" | "expiring" | "human_agent" | "closed";
+
+/** One view of the conversation list (the inbox's URL search params, normalised). */
+export interface ConversationFilters {
+  folder: ConversationFolder;
+  channelId: string | null;
+  /** null: every status. */
+  status: ConversationStatusFilter | null;
+  assigneeId: string | null;
+  label: string | null;
+  /** true: unread only; false: no restriction. */
+  unread: boolean;
+  window: ConversationWindowFilter | null;
+  /** Full-text search; null when not searching. */
+  q: string | null;
+}
+
+/** What /inbox shows with no search params: every open conversation. */
+export const DEFAULT_CONVERSATION_FILTERS: ConversationFilters = {
+  folder: "all",
+  channelId: null,
+  status: "open",
+  assigneeId: null,
+  label: null,
+  unread: false,
+  window: null,
+  q: null,
+};
+
 export const conversationKeys = {
   all: ["conversations"] as const,
   lists: () => [...conversationKeys.all, "list"] as const,
-  list: () => [...conversationKeys.lists(), { view: "all" }] as const,
+  /** One cached list per view; realtime events are matched against `filters` (key[2]). */
+  list: (filters: ConversationFilters = DEFAULT_CONVERSATION_FILTERS) =>
+    [...conversationKeys.lists(), filters] as const,
   details: () => [...conversationKeys.all, "detail"] as const,
   detail: (conversationId: string) => [...conversationKeys.details(), conversationId] as const,
+  /** Open conversations per folder and channel. */
+  counts: () => [...conversationKeys.all, "counts"] as const,
+};
+
+/** The labels in use on the team's conversations. */
+export const labelKeys = {
+  all: ["labels"] as const,
+  list: () => [...labelKeys.all, "list"] as const,
+};
+
+/** The signed-in user's teammates (assignees). */
+export const teamKeys = {
+  all: ["team"] as const,
+  members: () => [...teamKeys.all, "members"] as const,
 };
 
 export const messageKeys = {
   all: ["messages"] as const,
   lists: () => [...messageKeys.all, "list"] as const,
   list: (conversationId: string) => [...messageKeys.lists(), conversationId] as const,
+};
+
+/** WhatsApp message templates (per channel, for the picker) and their rendered previews. */
+export const templateKeys = {
+  all: ["templates"] as const,
+  lists: () => [...templateKeys.all, "list"] as const,
+  list: (channelId: string, search: string) => [...templateKeys.lists(), channelId, search] as const,
+  detail: (templateId: string) => [...templateKeys.all, "detail", templateId] as const,
+  preview: (templateId: string, parameters: unknown) => [...templateKeys.all, "preview", templateId, parameters] as const,
+};
+
+/** The team's saved replies: the settings list and the composer's `/shortcut` suggestions. */
+export const savedReplyKeys = {
+  all: ["saved-replies"] as const,
+  lists: () => [...savedReplyKeys.all, "list"] as const,
+  list: (prefix: string) => [...savedReplyKeys.lists(), prefix] as const,
 };
 
 /** Short-lived presigned URLs of stored attachments (one per attachment). */

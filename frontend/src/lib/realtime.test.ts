@@ -207,13 +207,40 @@ describe("realtime events → query cache", () => {
     expect(list[0]?.last_message_preview).toBe("latest");
   });
 
-  it("message:new for a conversation the list does not have refetches the list", () => {
-    ctx.queryClient.setQueryData(conversationKeys.list(), conversationsPage([buildConversation({ id: "a" })]));
+  it("message:new for a conversation no list has waits for the conversation:updated that follows it", () => {
+    const a = buildConversation({ id: "a", last_message_at: "2026-11-20T10:00:00Z" });
+    ctx.queryClient.setQueryData(conversationKeys.list(), conversationsPage([a]));
     const invalidate = vi.spyOn(ctx.queryClient, "invalidateQueries");
 
-    ctx.socket.serverEmit("message:new", { seq: 1, message: buildMessage({ conversation_id: "new-one" }) });
+    ctx.socket.serverEmit("message:new", {
+      seq: 1,
+      message: buildMessage({ conversation_id: "new-one", created_at: "2026-11-20T11:00:00Z" }),
+    });
+    // No refetch of every list for each message of a conversation that is not on screen.
+    expect(invalidate).not.toHaveBeenCalled();
+    expect(inbox(ctx.queryClient).map((c) => c.id)).toEqual(["a"]);
 
-    expect(invalidate).toHaveBeenCalledWith({ queryKey: conversationKeys.lists() });
+    ctx.socket.serverEmit("conversation:updated", {
+      seq: 2,
+      conversation: buildConversation({ id: "new-one", last_message_at: "2026-11-20T11:00:00Z" }),
+    });
+    expect(inbox(ctx.queryClient).map((c) => c.id)).toEqual(["new-one", "a"]);
+  });
+
+  it("message:new for a private note leaves the conversation's place and preview alone", () => {
+    const a = buildConversation({ id: "a", last_message_at: "2026-11-20T10:00:00Z" });
+    const b = buildConversation({ id: "b", last_message_at: "2026-11-20T09:00:00Z", last_message_preview: "Hi" });
+    ctx.queryClient.setQueryData(conversationKeys.list(), conversationsPage([a, b]));
+
+    ctx.socket.serverEmit("message:new", {
+      seq: 1,
+      message: buildMessage({ conversation_id: "b", direction: "note", text: "VIP", created_at: "2026-11-20T11:00:00Z" }),
+    });
+
+    expect(inbox(ctx.queryClient).map((c) => [c.id, c.last_message_preview])).toEqual([
+      ["a", "Hello"],
+      ["b", "Hi"],
+    ]);
   });
 
   it("message:updated replaces the message by id", () => {

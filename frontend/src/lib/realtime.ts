@@ -10,7 +10,7 @@ import { refreshAccessToken } from "@/lib/api/client";
 import type { Channel, Conversation, Message } from "@/lib/api/types";
 import { clearTokens, getAccessToken } from "@/lib/auth";
 import { upsertChannel } from "@/lib/channels-cache";
-import { bumpConversationForMessage, upsertConversation, upsertMessage } from "@/lib/inbox-cache";
+import { bumpConversationForMessage, scheduleCountsRefresh, upsertConversation, upsertMessage } from "@/lib/inbox-cache";
 import { channelKeys, conversationKeys, messageKeys } from "@/lib/query-keys";
 
 export type RealtimeStatus = "idle" | "connecting" | "connected" | "reconnecting" | "offline";
@@ -98,12 +98,14 @@ function isChannelEvent(payload: unknown): payload is ChannelEvent {
   );
 }
 
-/** `message:new`: append to the thread (deduped by id) and move its conversation to the top. */
+/**
+ * `message:new`: append to the thread (deduped by id) and move its conversation to the top.
+ * A conversation no list has yet needs no refetch: the server follows every message that
+ * changes a conversation with `conversation:updated`, which places it in the lists it matches.
+ */
 export function applyMessageNew(queryClient: QueryClient, event: MessageEvent): void {
   upsertMessage(queryClient, event.message);
-  if (!bumpConversationForMessage(queryClient, event.message)) {
-    void queryClient.invalidateQueries({ queryKey: conversationKeys.lists() });
-  }
+  bumpConversationForMessage(queryClient, event.message);
 }
 
 /** `message:updated`: replace the message by id (delivery status, failure reason...). */
@@ -111,9 +113,13 @@ export function applyMessageUpdated(queryClient: QueryClient, event: MessageEven
   upsertMessage(queryClient, event.message);
 }
 
-/** `conversation:updated`: upsert into the list (re-sorted by activity) and the detail entry. */
+/**
+ * `conversation:updated`: into the detail entry and every cached list it matches (re-sorted
+ * by activity), out of those it no longer matches; the folder counts follow, debounced.
+ */
 export function applyConversationUpdated(queryClient: QueryClient, event: ConversationEvent): void {
   upsertConversation(queryClient, event.conversation);
+  scheduleCountsRefresh(queryClient);
 }
 
 /** `channel:updated`: replace the channel in the list (status, health, history import progress). */

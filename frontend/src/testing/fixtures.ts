@@ -40,6 +40,9 @@ export function buildMessage(overrides: Partial<Message> = {}): Message {
     reply_to: null,
     written_elsewhere: false,
     author_user_id: null,
+    tag: null,
+    automated: false,
+    retry_count: 0,
     created_at: "2026-11-20T10:00:00Z",
     sent_at: null,
     provider_timestamp: null,
@@ -111,6 +114,7 @@ export function buildChannel(overrides: Partial<Channel> = {}): Channel {
     token_checked_at: null,
     health: "ok",
     history_import: { status: "none", imported: 0, total: null, error: null },
+    send_read_receipts: false,
     ...overrides,
   };
 }

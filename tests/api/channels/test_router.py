@@ -151,6 +151,81 @@ async def test_another_workspaces_channel_is_404(
     assert await _count(session, OAuthState) == 1
 
 
+# --- read receipts setting ---------------------------------------------------------
+
+
+async def test_read_receipts_are_off_until_an_admin_turns_them_on(
+    client: httpx.AsyncClient, session: AsyncSession, meta: FakeMeta, events: EventRecorder
+) -> None:
+    account = await create_account(client)
+    page = await connected_page(client, account, meta.users[0])
+    assert page["send_read_receipts"] is False
+    events.published.clear()
+
+    response = await client.patch(
+        f"/api/channels/{page['id']}", json={"send_read_receipts": True}, headers=account.headers
+    )
+
+    assert response.status_code == 200
+    assert response.json()["send_read_receipts"] is True
+    assert response.json()["name"] == page["name"]  # only the field given changes
+    assert (await _channel(session, page["id"])).send_read_receipts is True
+    ((_, name, payload),) = events.published
+    assert name == "channel:updated" and payload["channel"]["send_read_receipts"] is True
+    (listed,) = (await client.get("/api/channels", headers=account.headers)).json()["items"]
+    assert listed["send_read_receipts"] is True
+
+
+async def test_name_and_read_receipts_change_together(
+    client: httpx.AsyncClient, session: AsyncSession, meta: FakeMeta
+) -> None:
+    account = await create_account(client)
+    page = await connected_page(client, account, meta.users[0])
+    url = f"/api/channels/{page['id']}"
+    await client.patch(url, json={"send_read_receipts": True}, headers=account.headers)
+
+    response = await client.patch(
+        url, json={"name": "Front desk", "send_read_receipts": False}, headers=account.headers
+    )
+
+    assert response.status_code == 200
+    channel = await _channel(session, page["id"])
+    assert (channel.name, channel.send_read_receipts) == ("Front desk", False)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"send_read_receipts": None}, {"name": None}, {"send_read_receipts": "maybe"}, {"x": 1}],
+)
+async def test_a_channel_update_with_nothing_valid_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession, meta: FakeMeta, body: dict[str, Any]
+) -> None:
+    account = await create_account(client)
+    page = await connected_page(client, account, meta.users[0])
+
+    response = await client.patch(f"/api/channels/{page['id']}", json=body, headers=account.headers)
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+    channel = await _channel(session, page["id"])
+    assert (channel.name, channel.send_read_receipts) == (page["name"], False)
+
+
+async def test_agents_may_not_turn_read_receipts_on(
+    client: httpx.AsyncClient, session: AsyncSession, meta: FakeMeta
+) -> None:
+    account = await create_account(client)
+    page = await connected_page(client, account, meta.users[0])
+    agent = await create_agent(client, session, account.tenant_id)
+
+    response = await client.patch(
+        f"/api/channels/{page['id']}", json={"send_read_receipts": True}, headers=agent
+    )
+
+    assert response.status_code == 403
+    assert (await _channel(session, page["id"])).send_read_receipts is False
+
+
 # --- disconnect ------------------------------------------------------------------
 
 

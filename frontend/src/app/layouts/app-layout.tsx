@@ -1,4 +1,4 @@
-import { Activity, Inbox, LogOut, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
+import { Activity, Inbox, LogOut, MessageSquareText, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
 import { NavLink, Outlet } from "react-router";
 
 import { Avatar, AvatarFallback } from "@/components/ui/avatar";
@@ -111,6 +111,7 @@ export function AppLayout() {
         <nav className="flex flex-col gap-1 px-2" aria-label="Main">
           <NavItem to="/inbox" label="Inbox" icon={Inbox} testId="nav-inbox" />
           <NavItem to="/channels" label="Channels" icon={Plug} testId="nav-channels" />
+          <NavItem to="/settings/saved-replies" label="Saved replies" icon={MessageSquareText} testId="nav-saved-replies" />
           {isAdmin && <NavItem to="/operations" label="Operations" icon={Activity} testId="nav-operations" />}
         </nav>
         <div className="mt-auto flex flex-col gap-3 px-2">

@@ -1,18 +1,41 @@
 import type { ApiErrorBody } from "./types";
 
+/** One field the server found wrong (`fields` of a 422: `body.1`, `header`, `phone`...). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
 /** A non-2xx answer from the API, carrying the server's machine code and readable detail. */
 export class ApiError extends Error implements ApiErrorBody {
   readonly status: number;
   readonly error: string;
   readonly detail: string;
+  /** Per-field problems, when the server listed them. */
+  readonly fields: FieldProblem[];
 
-  constructor(status: number, error: string, detail: string) {
+  constructor(status: number, error: string, detail: string, fields: FieldProblem[] = []) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.error = error;
     this.detail = detail;
+    this.fields = fields;
   }
+}
+
+function fieldProblems(value: unknown): FieldProblem[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item: unknown) =>
+    item !== null &&
+    typeof item === "object" &&
+    "field" in item &&
+    "message" in item &&
+    typeof item.field === "string" &&
+    typeof item.message === "string"
+      ? [{ field: item.field, message: item.message }]
+      : [],
+  );
 }
 
 function fallbackDetail(status: number): string {
@@ -38,7 +61,9 @@ function describeValidationItem(item: unknown): string | null {
 export function toApiError(status: number, body: unknown): ApiError {
   let code = `http_${status}`;
   let detail = fallbackDetail(status);
+  let fields: FieldProblem[] = [];
   if (body !== null && typeof body === "object") {
+    if ("fields" in body) fields = fieldProblems(body.fields);
     if ("error" in body && typeof body.error === "string") code = body.error;
     if ("detail" in body) {
       if (typeof body.detail === "string" && body.detail.trim() !== "") {
@@ -49,7 +74,7 @@ export function toApiError(status: number, body: unknown): ApiError {
       }
     }
   }
-  return new ApiError(status, code, detail);
+  return new ApiError(status, code, detail, fields);
 }
 
 /** The sentence to show a person for any error thrown by an API call. */

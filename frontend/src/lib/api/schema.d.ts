@@ -115,8 +115,11 @@ export interface paths {
         delete: operations["disconnect_channel_api_channels__channel_id__delete"];
         options?: never;
         head?: never;
-        /** Rename Channel */
-        patch: operations["rename_channel_api_channels__channel_id__patch"];
+        /**
+         * Update Channel
+         * @description Rename the channel, or turn read receipts to Meta on or off (admins).
+         */
+        patch: operations["update_channel_api_channels__channel_id__patch"];
         trace?: never;
     };
     "/api/channels/{channel_id}/import-history": {
@@ -382,6 +385,29 @@ export interface paths {
         get: operations["list_labels_api_inbox_labels_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox/messages/{message_id}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * React To Message
+         * @description Set or change the business's reaction (one emoji; `""` takes it back). It shows at
+         *     once and goes to Meta in the background like a reply (24-hour window; WhatsApp: the
+         *     customer's messages of the last 30 days). Choosing the same emoji again changes
+         *     nothing; if Meta refuses it, it is taken off the message (`message:updated`).
+         */
+        post: operations["react_to_message_api_inbox_messages__message_id__reactions_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -696,6 +722,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storage/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Upload
+         * @description A presigned URL to upload one file straight to object storage, then send it with
+         *     `attachment: {upload_id}`. The type and size are signed (the store refuses others) and
+         *     checked against what Meta accepts: `upload_type_not_allowed`, `upload_too_large`.
+         */
+        post: operations["create_upload_api_storage_uploads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/team/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Members
+         * @description The workspace's people with their roles, by name (or email): who a conversation can
+         *     be assigned to (viewers are read-only and cannot be assignees).
+         */
+        get: operations["list_members_api_team_members_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/templates": {
         parameters: {
             query?: never;
@@ -864,6 +933,17 @@ export interface components {
             state: components["schemas"]["AttachmentState"];
         };
         /**
+         * AttachmentRef
+         * @description A file uploaded with `POST /api/storage/uploads`, to send (once).
+         */
+        AttachmentRef: {
+            /**
+             * Upload Id
+             * Format: uuid
+             */
+            upload_id: string;
+        };
+        /**
          * AttachmentState
          * @enum {string}
          */
@@ -962,6 +1042,11 @@ export interface components {
             last_event_at: string | null;
             /** Name */
             name: string;
+            /**
+             * Send Read Receipts
+             * @default false
+             */
+            send_read_receipts: boolean;
             status: components["schemas"]["ChannelStatus"];
             /** Token Checked At */
             token_checked_at: string | null;
@@ -985,6 +1070,19 @@ export interface components {
             kind: components["schemas"]["ChannelKind"];
             /** Name */
             name: string;
+        };
+        /**
+         * ChannelUpdate
+         * @description Only the fields present change.
+         */
+        ChannelUpdate: {
+            /** Name */
+            name?: string | null;
+            /**
+             * Send Read Receipts
+             * @description Tell Meta when the team reads a conversation (Messenger mark_seen, WhatsApp read receipts): the customer sees their messages as seen.
+             */
+            send_read_receipts?: boolean | null;
         };
         /** ChannelWebhookStats */
         ChannelWebhookStats: {
@@ -1287,6 +1385,22 @@ export interface components {
             tenant: components["schemas"]["TenantOut"];
         };
         /**
+         * MemberOut
+         * @description A person of the workspace, as teammates see them (to assign, to mention).
+         */
+        MemberOut: {
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            role: components["schemas"]["Role"];
+        };
+        /**
          * MessageDirection
          * @enum {string}
          */
@@ -1557,6 +1671,15 @@ export interface components {
             /** Emoji */
             emoji: string;
         };
+        /**
+         * ReactionRequest
+         * @description The business's reaction to a message: one emoji; `""` takes it back. One reaction
+         *     per message, as on Meta: a new emoji replaces the previous one.
+         */
+        ReactionRequest: {
+            /** Emoji */
+            emoji: string;
+        };
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -1573,11 +1696,6 @@ export interface components {
             password: string;
             /** Tenant Name */
             tenant_name: string;
-        };
-        /** RenameChannel */
-        RenameChannel: {
-            /** Name */
-            name: string;
         };
         /**
          * ReplyRef
@@ -1669,12 +1787,20 @@ export interface components {
         };
         /**
          * SendMessageRequest
-         * @description A reply: free-form `text`, or a WhatsApp `template` with its parameters. On
+         * @description A reply: free-form `text`, a WhatsApp `template` with its parameters, or an uploaded
+         *     file (`attachment`, with `text` as its caption where the channel shows one). On
          *     Messenger, between 24 hours and 7 days after the customer's last message, a person's
          *     reply goes with the HUMAN_AGENT tag (automatically; `tag: "HUMAN_AGENT"` asks for it
          *     explicitly). No other tag is ever sent.
          */
         SendMessageRequest: {
+            /** @description A file from POST /api/storage/uploads; `text` is then its caption (WhatsApp images, videos and documents only: `caption_not_supported` otherwise). */
+            attachment?: components["schemas"]["AttachmentRef"] | null;
+            /**
+             * Reply To Message Id
+             * @description Quote a message of this conversation (WhatsApp only; it must have reached Meta, i.e. have an external_id).
+             */
+            reply_to_message_id?: string | null;
             /** Tag */
             tag?: string | null;
             template?: components["schemas"]["TemplateChoice"] | null;
@@ -1804,6 +1930,58 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /**
+         * UploadCreate
+         * @description The file the browser is about to upload: its name, type and exact size in bytes.
+         */
+        UploadCreate: {
+            /**
+             * Content Type
+             * @example image/jpeg
+             */
+            content_type: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Size
+             * @description Bytes; the upload URL accepts exactly this size.
+             */
+            size: number;
+        };
+        /**
+         * UploadOut
+         * @description Where and how to upload: `PUT` the file's bytes to `url` with exactly `headers`
+         *     (Content-Length is the declared size; the browser sets it) before `expires_at`; then
+         *     send it with `attachment: {upload_id}`.
+         */
+        UploadOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Max Size
+             * @description The largest file of this type any channel accepts.
+             */
+            max_size: number;
+            /**
+             * Method
+             * @constant
+             */
+            method: "PUT";
+            /**
+             * Upload Id
+             * Format: uuid
+             */
+            upload_id: string;
+            /** Url */
+            url: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -2071,7 +2249,7 @@ export interface operations {
             };
         };
     };
-    rename_channel_api_channels__channel_id__patch: {
+    update_channel_api_channels__channel_id__patch: {
         parameters: {
             query?: never;
             header?: never;
@@ -2082,7 +2260,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RenameChannel"];
+                "application/json": components["schemas"]["ChannelUpdate"];
             };
         };
         responses: {
@@ -2603,6 +2781,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_LabelUsage_"];
+                };
+            };
+        };
+    };
+    react_to_message_api_inbox_messages__message_id__reactions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReactionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3200,6 +3413,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    create_upload_api_storage_uploads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_members_api_team_members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOut"][];
+                };
             };
         };
     };

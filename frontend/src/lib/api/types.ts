@@ -36,6 +36,13 @@ export type Role = Me["role"];
 export type ConversationPage = JsonOf<paths["/api/inbox/conversations"]["get"]["responses"][200]>;
 export type Conversation = ConversationPage["items"][number];
 export type ConversationWindow = Conversation["window"];
+export type ConversationStatus = Conversation["status"];
+export type SearchMatch = NonNullable<Conversation["match"]>;
+export type ConversationUpdate = JsonOf<paths["/api/inbox/conversations/{conversation_id}"]["patch"]["requestBody"]>;
+export type ConversationCounts = JsonOf<paths["/api/inbox/conversations/counts"]["get"]["responses"][200]>;
+export type LabelPage = JsonOf<paths["/api/inbox/labels"]["get"]["responses"][200]>;
+export type LabelUsage = LabelPage["items"][number];
+export type TeamMember = JsonOf<paths["/api/team/members"]["get"]["responses"][200]>[number];
 
 export type MessagePage = JsonOf<
   paths["/api/inbox/conversations/{conversation_id}/messages"]["get"]["responses"][200]
@@ -49,6 +56,25 @@ export type AttachmentKind = "image" | "video" | "audio" | "file" | "sticker";
 export type Reaction = NonNullable<Message["reactions"]>[number];
 export type ReplyTo = NonNullable<Message["reply_to"]>;
 export type AttachmentUrl = JsonOf<paths["/api/inbox/attachments/{attachment_id}/url"]["get"]["responses"][200]>;
+export type SendMessageBody = JsonOf<
+  paths["/api/inbox/conversations/{conversation_id}/messages"]["post"]["requestBody"]
+>;
+export type StartConversationBody = JsonOf<paths["/api/inbox/conversations"]["post"]["requestBody"]>;
+export type StartedConversation = JsonOf<paths["/api/inbox/conversations"]["post"]["responses"][202]>;
+
+export type SavedReplyPage = JsonOf<paths["/api/inbox/saved-replies"]["get"]["responses"][200]>;
+export type SavedReply = SavedReplyPage["items"][number];
+export type SavedReplyCreate = JsonOf<paths["/api/inbox/saved-replies"]["post"]["requestBody"]>;
+export type SavedReplyUpdate = JsonOf<paths["/api/inbox/saved-replies/{reply_id}"]["patch"]["requestBody"]>;
+
+export type TemplatePage = JsonOf<paths["/api/templates"]["get"]["responses"][200]>;
+export type Template = TemplatePage["items"][number];
+export type TemplateParametersSpec = Template["parameters"];
+export type TemplateParameters = JsonOf<paths["/api/templates/{template_id}/preview"]["post"]["requestBody"]>;
+export type TemplatePreview = JsonOf<paths["/api/templates/{template_id}/preview"]["post"]["responses"][200]>;
+export type TemplateChoice = NonNullable<SendMessageBody["template"]>;
+export type TemplateSync = JsonOf<paths["/api/channels/{channel_id}/templates/sync"]["post"]["responses"][200]>;
+export type UploadTicket = JsonOf<paths["/api/storage/uploads"]["post"]["responses"][201]>;
 
 export type WebhookChannelPage = JsonOf<paths["/api/webhooks/channels"]["get"]["responses"][200]>;
 export type WebhookChannel = WebhookChannelPage["items"][number];

@@ -19,10 +19,11 @@ import { ChannelHealthBadge } from "./channel-health-badge";
 import { ChannelNameEditor } from "./channel-name-editor";
 import { DisconnectChannelButton } from "./disconnect-channel-button";
 import { HistoryImportStatus } from "./history-import-status";
+import { ReadReceiptsToggle } from "./read-receipts-toggle";
 
 export interface ChannelCardProps {
   channel: Channel;
-  /** Owner or admin: may rename, reconnect, import and disconnect. */
+  /** Owner or admin: may rename, reconnect, import, disconnect and set read receipts. */
   canManage: boolean;
 }
 
@@ -117,6 +118,7 @@ export function ChannelCard({ channel, canManage }: ChannelCardProps) {
             </span>
           </div>
           <HistoryImportStatus historyImport={channel.history_import} />
+          {canManage && !disconnected && <ReadReceiptsToggle channel={channel} />}
         </div>
       </div>
       {canManage && <ChannelActions channel={channel} />}

@@ -2,7 +2,7 @@ import { queryOptions, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { apiClient, unwrap } from "@/lib/api/client";
 import type { Conversation } from "@/lib/api/types";
-import { flattenConversations, type ConversationListData } from "@/lib/inbox-cache";
+import { findCachedConversation } from "@/lib/inbox-cache";
 import { conversationKeys } from "@/lib/query-keys";
 
 export function getConversation(conversationId: string): Promise<Conversation> {
@@ -19,14 +19,11 @@ export const conversationQueryOptions = (conversationId: string) =>
     queryFn: () => getConversation(conversationId),
   });
 
-/** One conversation; shown at once from the list cache while its own fetch runs. */
+/** One conversation; shown at once from any cached list while its own fetch runs. */
 export function useConversation(conversationId: string) {
   const queryClient = useQueryClient();
   return useQuery({
     ...conversationQueryOptions(conversationId),
-    placeholderData: () =>
-      flattenConversations(queryClient.getQueryData<ConversationListData>(conversationKeys.list())).find(
-        (c) => c.id === conversationId,
-      ),
+    placeholderData: () => findCachedConversation(queryClient, conversationId),
   });
 }

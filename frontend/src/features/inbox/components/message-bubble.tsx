@@ -1,10 +1,15 @@
-import { AlertCircle, AppWindow, FileQuestion, Info, Megaphone } from "lucide-react";
-import { Fragment, memo, type ReactNode } from "react";
+import { AlertCircle, AppWindow, Bot, FileQuestion, FileText, Info, Lock, Megaphone, RotateCcw, UserRound } from "lucide-react";
+import { Fragment, memo, useEffect, useRef, useState, type ReactNode } from "react";
 
-import type { Message } from "@/lib/api/types";
+import { errorMessage } from "@/lib/api/errors";
+import type { ChannelKind, Message } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
 import { clockTime } from "@/utils/format";
 import { safeExternalUrl } from "@/utils/url";
+
+import { memberName, useTeamMemberMap } from "../api/get-team-members";
+import { ownReaction, useReactToMessage } from "../api/react-to-message";
+import { useRetryMessage } from "../api/retry-message";
 
 import {
   forwardedLabel,
@@ -24,6 +29,9 @@ import {
   type ShownMessage,
 } from "../utils/message-content";
 
+import { canQuote, reactionAllowance } from "../utils/message-actions";
+
+import { MessageActions } from "./message-actions";
 import { MessageAttachments } from "./message-attachments";
 import { ContactCards, LinkCard, LocationCard, OrderCard } from "./message-cards";
 import { ForwardedLabel, MessageChip, MessageReactions, ReplyQuote } from "./message-parts";
@@ -39,6 +47,12 @@ export interface MessageBubbleProps {
   onJumpToMessage?: (messageId: string) => void;
   /** Briefly marked after a jump from a reply quote. */
   highlighted?: boolean;
+  /** The conversation's channel: what can be done with a message (react, quote) depends on it. */
+  channelKind?: ChannelKind;
+  /** The 24-hour window is open (reactions are allowed only then). */
+  windowOpen?: boolean;
+  /** "Reply" on a message: quote it in the composer. */
+  onReply?: (message: Message) => void;
 }
 
 const URL_PATTERN = /(https?:\/\/[^\s<>"]+)/g;
@@ -198,6 +212,115 @@ function UnsupportedContent({ message }: { message: ShownMessage }) {
   );
 }
 
+/** How an outbound message went out: a WhatsApp template, Meta's HUMAN_AGENT tag, an automation. */
+function SendLabels({ message }: { message: ShownMessage }) {
+  const template = message.type === "template" ? str((message.content.template as Record<string, unknown> | undefined)?.name) : null;
+  return (
+    <>
+      {message.type === "template" && (
+        <span data-testid="message-tag" data-tag="template" className="mr-1 inline-flex items-center gap-0.5" title="Sent as an approved WhatsApp template">
+          <FileText className="size-3" aria-hidden />
+          {template === null ? "Template" : `Template · ${template}`}
+        </span>
+      )}
+      {message.tag === "HUMAN_AGENT" && (
+        <span
+          data-testid="message-tag"
+          data-tag="human_agent"
+          className="mr-1 inline-flex items-center gap-0.5"
+          title="Sent after the 24-hour window with Meta's HUMAN_AGENT tag"
+        >
+          <UserRound className="size-3" aria-hidden />
+          Human agent
+        </span>
+      )}
+      {message.automated === true && (
+        <span data-testid="message-tag" data-tag="automated" className="mr-1 inline-flex items-center gap-0.5" title="Sent by an automation">
+          <Bot className="size-3" aria-hidden />
+          Automated
+        </span>
+      )}
+    </>
+  );
+}
+
+/** "Not delivered: <reason>" under a failed message, with a button to send it again. */
+function FailedLine({ message }: { message: ShownMessage }) {
+  const retry = useRetryMessage();
+  return (
+    <div data-testid="message-error" className="flex max-w-[75%] flex-wrap items-center justify-end gap-x-2 gap-y-0.5 text-xs text-destructive">
+      <span className="flex items-center gap-1">
+        <AlertCircle className="size-3.5 shrink-0" aria-hidden />
+        <span>Not delivered: {message.error?.reason || "the message could not be sent."}</span>
+      </span>
+      <button
+        type="button"
+        onClick={() => retry.mutate(message)}
+        disabled={retry.isPending}
+        data-testid="message-retry"
+        className="inline-flex items-center gap-1 rounded-md border border-destructive/30 px-1.5 py-0.5 font-medium hover:bg-destructive/10 focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none disabled:opacity-50"
+      >
+        <RotateCcw className="size-3" aria-hidden />
+        Retry
+      </button>
+      {retry.isError && (
+        <span className="basis-full text-right" role="alert" data-testid="message-retry-error">
+          Could not send it again: {errorMessage(retry.error)}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** A teammate's private note: yellow, on the right, never sent to the customer. */
+function NoteBubble({ message }: { message: ShownMessage }) {
+  const members = useTeamMemberMap();
+  const author = message.author_user_id === null ? undefined : members.get(message.author_user_id);
+  return (
+    <div
+      data-testid="message-bubble"
+      data-message-id={message.id}
+      data-direction="note"
+      data-status={message.status}
+      data-type={message.type}
+      className="flex scroll-my-16 flex-col items-end gap-1"
+    >
+      <div
+        data-testid="note-bubble"
+        className="flex max-w-[min(75%,36rem)] flex-col rounded-2xl rounded-br-md border border-amber-300 bg-amber-50 px-3.5 py-2 text-sm leading-relaxed text-amber-950 shadow-xs"
+      >
+        <p className="mb-0.5 flex items-center gap-1 text-[11px] font-semibold text-amber-800">
+          <Lock className="size-3" aria-hidden />
+          Private note{author !== undefined ? ` · ${memberName(author)}` : ""}
+        </p>
+        <RichText text={message.text ?? ""} tone={bubbleTone("inbound")} />
+        <time className="mt-0.5 self-end text-[11px] text-amber-800/80 tabular-nums" dateTime={message.created_at}>
+          {clockTime(message.created_at)}
+        </time>
+      </div>
+    </div>
+  );
+}
+
+/** Long press on a touch screen shows a message's actions (there is no hover there). */
+function useLongPress(onLongPress: () => void, ms = 450) {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const cancel = () => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = null;
+  };
+  useEffect(() => cancel, []);
+  return {
+    onTouchStart: () => {
+      cancel();
+      timer.current = setTimeout(onLongPress, ms);
+    },
+    onTouchEnd: cancel,
+    onTouchMove: cancel,
+    onTouchCancel: cancel,
+  };
+}
+
 function BubbleFooter({ message, tone, floating }: { message: ShownMessage; tone: BubbleTone; floating: boolean }) {
   const outbound = message.direction === "outbound";
   return (
@@ -213,6 +336,7 @@ function BubbleFooter({ message, tone, floating }: { message: ShownMessage; tone
           Sent from another app
         </span>
       )}
+      <SendLabels message={message} />
       <time dateTime={message.sent_at ?? message.created_at}>{clockTime(message.created_at)}</time>
       {outbound && <MessageStatusIcon status={message.status} className={floating ? "text-muted-foreground" : undefined} />}
     </div>
@@ -225,7 +349,29 @@ function ChatBubble({
   replyTargetId = null,
   onJumpToMessage,
   highlighted = false,
+  channelKind,
+  windowOpen = false,
+  onReply,
 }: MessageBubbleProps & { message: ShownMessage }) {
+  const react = useReactToMessage();
+  const [touchActions, setTouchActions] = useState(false);
+  const longPress = useLongPress(() => setTouchActions(true));
+  const rootRef = useRef<HTMLDivElement>(null);
+  // A tap anywhere else puts the long-pressed actions away again.
+  useEffect(() => {
+    if (!touchActions) return;
+    const away = (event: PointerEvent) => {
+      if (!(event.target instanceof Node) || !rootRef.current?.contains(event.target)) setTouchActions(false);
+    };
+    document.addEventListener("pointerdown", away);
+    return () => document.removeEventListener("pointerdown", away);
+  }, [touchActions]);
+  const reactions = reactionAllowance(message, channelKind, windowOpen);
+  const quotable = onReply !== undefined && canQuote(message, channelKind);
+  const reactWith = (emoji: string) => {
+    setTouchActions(false);
+    react.mutate({ message, emoji });
+  };
   const outbound = message.direction === "outbound";
   const failed = message.status === "failed";
   const tone = bubbleTone(message.direction);
@@ -310,20 +456,46 @@ function ChatBubble({
 
   return (
     <div
+      ref={rootRef}
       data-testid="message-bubble"
       data-message-id={message.id}
       data-direction={message.direction}
       data-status={message.status}
       data-type={message.type}
       data-highlighted={highlighted || undefined}
-      className={cn("flex scroll-my-16 flex-col gap-1", outbound ? "items-end" : "items-start")}
+      className={cn("group/message flex scroll-my-16 flex-col gap-1", outbound ? "items-end" : "items-start")}
+      {...(reactions !== null || quotable ? longPress : {})}
     >
-      {inner}
-      <MessageReactions reactions={message.reactions} outbound={outbound} contactName={contactName} />
-      {failed && (
+      <div className={cn("flex w-full items-center gap-1.5", outbound && "flex-row-reverse")}>
+        {inner}
+        <MessageActions
+          message={message}
+          reactions={reactions}
+          onReact={reactWith}
+          onReply={quotable ? () => onReply(message) : undefined}
+          visible={touchActions}
+        />
+      </div>
+      <MessageReactions
+        reactions={message.reactions}
+        outbound={outbound}
+        contactName={contactName}
+        onRemoveOwn={reactions?.allowed === true && ownReaction(message) !== null ? () => reactWith("") : undefined}
+      />
+      {react.isError && (
+        <p role="alert" data-testid="reaction-error" className="flex max-w-[75%] items-center gap-1 text-xs text-destructive">
+          <AlertCircle className="size-3.5 shrink-0" aria-hidden />
+          <span>Reaction not sent: {errorMessage(react.error)}</span>
+          <button type="button" className="ml-1 underline" onClick={() => react.reset()}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {failed && outbound && <FailedLine message={message} />}
+      {failed && !outbound && (
         <p data-testid="message-error" className="flex max-w-[75%] items-center gap-1 text-xs text-destructive">
           <AlertCircle className="size-3.5 shrink-0" aria-hidden />
-          <span>Not delivered: {message.error?.reason ?? "the message could not be sent."}</span>
+          <span>Not delivered: {message.error?.reason || "the message could not be sent."}</span>
         </p>
       )}
     </div>
@@ -336,6 +508,7 @@ function ChatBubble({
  */
 export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
   const message = withMessageDefaults(props.message);
+  if (message.direction === "note") return <NoteBubble message={message} />;
   if (message.type === "system") {
     return (
       <SystemLine message={message} icon="info">

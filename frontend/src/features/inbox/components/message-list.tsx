@@ -5,7 +5,7 @@ import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { ScrollArea } from "@/components/ui/scroll-area";
 import { Spinner } from "@/components/ui/spinner";
-import type { Message } from "@/lib/api/types";
+import type { ChannelKind, Message } from "@/lib/api/types";
 import { dayLabel } from "@/utils/format";
 
 import { useAutoScroll } from "../hooks/use-auto-scroll";
@@ -24,6 +24,11 @@ export interface MessageListProps {
   isFetchingOlder: boolean;
   onLoadOlder: () => void;
   onRetry: () => void;
+  /** The conversation's channel and window: which message actions (react, quote) apply. */
+  channelKind?: ChannelKind;
+  windowOpen?: boolean;
+  /** "Reply" on a message: quote it in the composer. */
+  onReply?: (message: Message) => void;
 }
 
 const LOAD_OLDER_THRESHOLD_PX = 80;
@@ -66,6 +71,9 @@ export function MessageList({
   isFetchingOlder,
   onLoadOlder,
   onRetry,
+  channelKind,
+  windowOpen = false,
+  onReply,
 }: MessageListProps) {
   const viewportRef = useRef<HTMLDivElement>(null);
   const { onScroll: trackBottom } = useAutoScroll(viewportRef, conversationId, messages);
@@ -149,6 +157,9 @@ export function MessageList({
                 replyTargetId={replyTargetOf(message)}
                 onJumpToMessage={jumpToMessage}
                 highlighted={highlightedId === message.id}
+                channelKind={channelKind}
+                windowOpen={windowOpen}
+                onReply={onReply}
               />
             </Fragment>
           );

@@ -61,17 +61,20 @@ function whoReacted(group: ReactionGroup, contactName: string | null): string {
   return `${group.emoji} from ${who.join(" and ")}`;
 }
 
-/** Emoji pills hanging off the bottom of a bubble. */
+/** Emoji pills hanging off the bottom of a bubble; the business's own one takes it back when clicked. */
 export function MessageReactions({
   reactions,
   outbound,
   contactName,
+  onRemoveOwn,
 }: {
   reactions: readonly Reaction[];
   outbound: boolean;
   contactName: string | null;
+  /** Given when the business may take its reaction back. */
+  onRemoveOwn?: () => void;
 }) {
-  const groups = groupReactions(reactions);
+  const groups = groupReactions(reactions.filter((r) => r.emoji !== ""));
   if (groups.length === 0) return null;
   return (
     <ul
@@ -79,24 +82,46 @@ export function MessageReactions({
       aria-label="Reactions"
       className={cn("relative z-10 -mt-2.5 flex flex-wrap gap-1", outbound ? "mr-3 justify-end" : "ml-3")}
     >
-      {groups.map((group) => (
-        <li
-          key={group.emoji}
-          data-testid="reaction"
-          data-emoji={group.emoji}
-          data-count={group.count}
-          data-by={group.byContact && group.byBusiness ? "both" : group.byBusiness ? "business" : "contact"}
-          title={whoReacted(group, contactName)}
-          aria-label={whoReacted(group, contactName)}
-          className={cn(
-            "flex h-6 items-center gap-1 rounded-full border bg-background px-1.5 text-sm leading-none shadow-xs",
-            group.byBusiness && "border-primary/40 bg-primary/5",
-          )}
-        >
-          <span aria-hidden>{group.emoji}</span>
-          {group.count > 1 && <span className="text-[11px] font-medium text-muted-foreground tabular-nums">{group.count}</span>}
-        </li>
-      ))}
+      {groups.map((group) => {
+        const label = whoReacted(group, contactName);
+        const className = cn(
+          "flex h-6 items-center gap-1 rounded-full border bg-background px-1.5 text-sm leading-none shadow-xs",
+          group.byBusiness && "border-primary/40 bg-primary/5",
+        );
+        const content = (
+          <>
+            <span aria-hidden>{group.emoji}</span>
+            {group.count > 1 && <span className="text-[11px] font-medium text-muted-foreground tabular-nums">{group.count}</span>}
+          </>
+        );
+        return (
+          <li
+            key={group.emoji}
+            data-testid="reaction"
+            data-emoji={group.emoji}
+            data-count={group.count}
+            data-by={group.byContact && group.byBusiness ? "both" : group.byBusiness ? "business" : "contact"}
+            title={label}
+          >
+            {group.byBusiness && onRemoveOwn !== undefined ? (
+              <button
+                type="button"
+                onClick={onRemoveOwn}
+                title={`${label} (click to remove yours)`}
+                aria-label={`${label}; remove your reaction`}
+                data-testid="reaction-remove"
+                className={cn(className, "cursor-pointer hover:border-destructive/40 focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none")}
+              >
+                {content}
+              </button>
+            ) : (
+              <span aria-label={label} className={className}>
+                {content}
+              </span>
+            )}
+          </li>
+        );
+      })}
     </ul>
   );
 }

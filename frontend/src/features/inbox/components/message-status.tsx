@@ -1,4 +1,4 @@
-import { AlertCircle, Check, CheckCheck, Clock } from "lucide-react";
+import { Check, CheckCheck, Clock, TriangleAlert } from "lucide-react";
 
 import type { MessageStatus } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
@@ -27,7 +27,7 @@ export function MessageStatusIcon({ status, className }: { status: MessageStatus
     case "read":
       return <CheckCheck {...common} className={cn("size-3.5 text-cyan-300", className)} />;
     case "failed":
-      return <AlertCircle {...common} className={cn("size-3.5 text-red-200", className)} />;
+      return <TriangleAlert {...common} className={cn("size-3.5 text-red-200", className)} />;
     default:
       return null;
   }

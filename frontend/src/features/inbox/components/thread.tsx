@@ -1,19 +1,21 @@
-import { MessageSquareOff } from "lucide-react";
-import { useMemo } from "react";
+import { MessageSquareOff, Upload } from "lucide-react";
+import { useCallback, useMemo, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router";
 
 import { Button } from "@/components/ui/button";
+import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
+import { useNow } from "@/hooks/use-now";
 import { ApiError, errorMessage } from "@/lib/api/errors";
-import type { Channel } from "@/lib/api/types";
+import type { Channel, Message } from "@/lib/api/types";
 import { flattenMessages } from "@/lib/inbox-cache";
 
 import { useConversation } from "../api/get-conversation";
 import { useMessages } from "../api/get-messages";
 import { useMarkReadOnView } from "../hooks/use-mark-read-on-view";
+import { currentWindow } from "../utils/window";
 
-import { Composer } from "./composer";
-import { EmptyState } from "@/components/ui/empty-state";
+import { Composer, type ComposerHandle } from "./composer";
 import { MessageList } from "./message-list";
 import { ThreadHeader } from "./thread-header";
 
@@ -23,11 +25,62 @@ export interface ThreadProps {
   channels?: ReadonlyMap<string, Channel>;
 }
 
+function hasFiles(event: DragEvent): boolean {
+  return Array.from(event.dataTransfer?.types ?? []).includes("Files");
+}
+
+/**
+ * Files dragged over the thread: an overlay while they hover, handed to the composer when
+ * dropped. Counting enter/leave keeps the overlay steady over child elements.
+ */
+function useFileDrop(onFiles: (files: File[]) => void) {
+  const [dragging, setDragging] = useState(false);
+  const depth = useRef(0);
+  return {
+    dragging,
+    handlers: {
+      onDragEnter: (event: DragEvent) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        depth.current += 1;
+        setDragging(true);
+      },
+      onDragOver: (event: DragEvent) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "copy";
+      },
+      onDragLeave: (event: DragEvent) => {
+        if (!hasFiles(event)) return;
+        depth.current = Math.max(0, depth.current - 1);
+        if (depth.current === 0) setDragging(false);
+      },
+      onDrop: (event: DragEvent) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        depth.current = 0;
+        setDragging(false);
+        onFiles(Array.from(event.dataTransfer.files));
+      },
+    },
+  };
+}
+
 /** One open conversation: header, live message list, composer. */
 export function Thread({ conversationId, channels }: ThreadProps) {
   const conversationQuery = useConversation(conversationId);
   const messagesQuery = useMessages(conversationId);
   const messages = useMemo(() => flattenMessages(messagesQuery.data), [messagesQuery.data]);
+  const composerRef = useRef<ComposerHandle>(null);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const now = useNow(30_000);
+  const drop = useFileDrop((files) => composerRef.current?.addFiles(files));
+
+  const onReply = useCallback((message: Message) => {
+    setReplyTo(message);
+    composerRef.current?.focus();
+  }, []);
+  const cancelReply = useCallback(() => setReplyTo(null), []);
 
   let latestInboundId: string | null = null;
   for (let i = messages.length - 1; i >= 0; i -= 1) {
@@ -64,8 +117,10 @@ export function Thread({ conversationId, channels }: ThreadProps) {
     );
   }
 
+  const windowOpen = currentWindow(conversation, now).state === "open";
+
   return (
-    <div className="flex h-full min-h-0 flex-col">
+    <div className="relative flex h-full min-h-0 flex-col" data-testid="thread" {...drop.handlers}>
       <ThreadHeader conversation={conversation} />
       <MessageList
         conversationId={conversationId}
@@ -77,13 +132,27 @@ export function Thread({ conversationId, channels }: ThreadProps) {
         isFetchingOlder={messagesQuery.isFetchingNextPage}
         onLoadOlder={() => void messagesQuery.fetchNextPage()}
         onRetry={() => void messagesQuery.refetch()}
+        channelKind={conversation.channel.kind}
+        windowOpen={windowOpen}
+        onReply={onReply}
       />
       <Composer
         key={conversationId}
-        conversationId={conversationId}
-        window={conversation.window}
+        ref={composerRef}
+        conversation={conversation}
         channel={channels?.get(conversation.channel_id)}
+        replyTo={replyTo}
+        onCancelReply={cancelReply}
       />
+      {drop.dragging && (
+        <div
+          data-testid="drop-overlay"
+          className="pointer-events-none absolute inset-2 z-30 flex flex-col items-center justify-center gap-2 rounded-xl border-2 border-dashed border-primary bg-background/90 text-sm font-medium text-primary"
+        >
+          <Upload className="size-6" aria-hidden />
+          Drop files to attach them
+        </div>
+      )}
     </div>
   );
 }

@@ -2,9 +2,11 @@ import { Clock, Lock, UserRound } from "lucide-react";
 
 import { Badge } from "@/components/ui/badge";
 import { useNow } from "@/hooks/use-now";
-import type { ConversationWindow } from "@/lib/api/types";
+import type { Conversation, ConversationWindow } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
 import { windowLabel } from "@/utils/format";
+
+import { windowBadge, type WindowBadgeTone } from "../utils/window";
 
 const TONE = {
   open: { variant: "success", Icon: Clock },
@@ -12,13 +14,29 @@ const TONE = {
   closed: { variant: "secondary", Icon: Lock },
 } as const;
 
-/** "Window open · closes in 23h" / "Human agent window" / "Window closed". */
-export function WindowBadge({ window, className }: { window: ConversationWindow; className?: string }) {
-  const now = useNow();
-  const { tone, label } = windowLabel(window, now);
-  const { variant, Icon } = TONE[tone];
+const BADGE_TONE: Record<WindowBadgeTone, { variant: "success" | "warning" | "secondary"; Icon: typeof Clock }> = {
+  open: { variant: "success", Icon: Clock },
+  expiring: { variant: "warning", Icon: Clock },
+  human_agent: { variant: "warning", Icon: UserRound },
+  closed: { variant: "secondary", Icon: Lock },
+};
+
+/**
+ * The messaging window with a live countdown: "Window closes in 3h 12m" (amber in its last
+ * two hours), "HUMAN_AGENT until Tue 14:00", "Closed — template only".
+ */
+export function WindowBadge({
+  conversation,
+  className,
+}: {
+  conversation: Pick<Conversation, "last_inbound_at" | "channel">;
+  className?: string;
+}) {
+  const now = useNow(15_000);
+  const { tone, label, title } = windowBadge(conversation, now);
+  const { variant, Icon } = BADGE_TONE[tone];
   return (
-    <Badge variant={variant} data-testid="window-badge" data-window-state={tone} className={className}>
+    <Badge variant={variant} data-testid="window-badge" data-window-state={tone} title={title} className={cn("tabular-nums", className)}>
       <Icon aria-hidden />
       {label}
     </Badge>

@@ -90,6 +90,9 @@ export const KNOWN_MESSAGE_TYPES: ReadonlySet<string> = new Set([
   "system",
   "referral",
   "unsupported",
+  // Sent from Parley: a WhatsApp template (its text is the rendered preview), a private note.
+  "template",
+  "note",
 ]);
 
 export interface LocationContent {
