@@ -8,7 +8,9 @@ conversations are started over the REST API as fast as the api takes them, then 
 send worker drains them. Every message must end `sent` (or `failed` with a reason), and
 metasim must never have seen more than the rate in any second nor answered `130429`.
 
-`OUTBOUND_BURST` and `OUTBOUND_RATE` change the size and rate.
+Two runs: the issue's 1,000 sends at Meta's default 80/s (`OUTBOUND_BURST`,
+`OUTBOUND_RATE` change them; on 2 busy cores the worker itself may be slower than 80/s),
+and 300 at 20/s, well below what the worker can do, so only its pacing holds the limit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.reliability.harness import Stack, owner_email, seed_channels
 
@@ -51,8 +54,13 @@ async def _wait_all_final(database_url: str, count: int, within: float) -> list[
         await asyncio.sleep(0.5)
 
 
-async def test_a_burst_of_sends_to_one_number_never_exceeds_the_rate_at_metasim() -> None:
-    async with Stack(extra_env={"OUTBOUND_WHATSAPP_PER_SECOND": str(RATE)}) as stack:
+@pytest.mark.parametrize(
+    ("burst", "rate"), [(BURST, RATE), (300, 20)], ids=["default-rate", "paced-below-capacity"]
+)
+async def test_a_burst_of_sends_to_one_number_never_exceeds_the_rate_at_metasim(
+    burst: int, rate: int
+) -> None:
+    async with Stack(extra_env={"OUTBOUND_WHATSAPP_PER_SECOND": str(rate)}) as stack:
         stack.start_metasim()
         channels = await seed_channels(
             stack.database_url, stack.encryption_key, tenants=1, owner_password=PASSWORD
@@ -70,7 +78,7 @@ async def test_a_burst_of_sends_to_one_number_never_exceeds_the_rate_at_metasim(
                 },
             )
             assert registered.status_code == 200, registered.text
-            limits = await sim.post("/_sim/limits", json={"whatsapp_per_second": RATE})
+            limits = await sim.post("/_sim/limits", json={"whatsapp_per_second": rate})
             assert limits.status_code == 200, limits.text
             # Statuses would only add webhook traffic; this measures the send path.
             await sim.post("/_sim/settings", json={"whatsapp_statuses": False})
@@ -111,15 +119,15 @@ async def test_a_burst_of_sends_to_one_number_never_exceeds_the_rate_at_metasim(
                 # meets 1,000 due jobs at once: only its pacing keeps metasim's limit.
                 await asyncio.to_thread(stack.stop_workers)
                 posting = time.monotonic()
-                codes = await asyncio.gather(*(start(i) for i in range(BURST)))
+                codes = await asyncio.gather(*(start(i) for i in range(burst)))
                 posted_in = time.monotonic() - posting
-                assert codes == [202] * BURST, sorted(set(codes))
+                assert codes == [202] * burst, sorted(set(codes))
                 await asyncio.to_thread(stack.start_workers)
                 draining = time.monotonic()
 
-                # At RATE/s the drain takes BURST/RATE seconds; allow for a slow machine.
+                # At rate/s the drain takes burst/rate seconds; allow for a slow machine.
                 rows = await _wait_all_final(
-                    stack.database_url, BURST, within=60 + 4 * BURST / RATE
+                    stack.database_url, burst, within=60 + 4 * burst / rate
                 )
                 drained_in = time.monotonic() - draining
 
@@ -130,12 +138,12 @@ async def test_a_burst_of_sends_to_one_number_never_exceeds_the_rate_at_metasim(
 
     statuses = [r["status"] for r in rows]
     print(
-        f"{BURST} sends to one number at {RATE}/s: queued in {posted_in:.1f}s, drained "
-        f"in {drained_in:.1f}s ({BURST / drained_in:.1f}/s); metasim peak "
+        f"{burst} sends to one number at {rate}/s: queued in {posted_in:.1f}s, drained "
+        f"in {drained_in:.1f}s ({burst / drained_in:.1f}/s); metasim peak "
         f"{peak.get(number.external_id)}/s; statuses "
         f"{ {s: statuses.count(s) for s in set(statuses)} }"
     )
-    assert len(rows) == BURST
+    assert len(rows) == burst
     unfinished = [r for r in rows if r["status"] not in ("sent", "failed")]
     assert not unfinished, f"{len(unfinished)} messages not sent or failed: {unfinished[:3]}"
     failed_without_reason = [
@@ -144,8 +152,8 @@ async def test_a_burst_of_sends_to_one_number_never_exceeds_the_rate_at_metasim(
     assert not failed_without_reason, failed_without_reason[:3]
     assert all(r["external_id"] for r in rows if r["status"] == "sent")
     # Measured at metasim: never above the rate in any 1-second window, never refused.
-    assert peak[number.external_id] <= RATE
+    assert peak[number.external_id] <= rate
     answers = [s["status_code"] for s in sent_log]
     assert len(answers) == statuses.count("sent")
     assert 429 not in answers and all(code == 200 for code in answers), set(answers)
-    assert statuses.count("sent") == BURST
+    assert statuses.count("sent") == burst
