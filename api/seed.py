@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.passwords import hash_password
 from api.crypto import SecretBox
-from api.models import Channel, ChannelKind, Role, Tenant, User
+from api.models import Channel, ChannelKind, Role, SavedReply, Tenant, User
 from api.vault import seal_token
 
 DEMO_TENANT_NAME = "Demo Co"
@@ -30,6 +30,15 @@ class DemoSeed:
     wa_token: str = "dev-demo-wa-token"  # noqa: S105 - development seed
 
 
+DEMO_OWNER_NAME = "Dana Demo"
+# A new demo tenant starts with a few saved replies, so `/` in the composer shows something.
+DEMO_SAVED_REPLIES = (
+    ("hi", "Greeting", "Hi! Thanks for reaching out. How can I help you today?"),
+    ("shipping", "Shipping times", "Orders ship within 1-2 business days; delivery takes 3-5."),
+    ("thanks", "Closing", "Glad I could help! Is there anything else I can do for you?"),
+)
+
+
 async def seed_demo(session: AsyncSession, box: SecretBox, seed: DemoSeed) -> list[Channel]:
     """Create the demo tenant, owner, Page and WhatsApp number if missing. Safe to run every start."""
     owner = (
@@ -43,10 +52,21 @@ async def seed_demo(session: AsyncSession, box: SecretBox, seed: DemoSeed) -> li
             tenant_id=tenant.id,
             email=seed.email,
             password_hash=hash_password(seed.password),
+            name=DEMO_OWNER_NAME,
             role=Role.OWNER,
         )
         session.add(owner)
         await session.flush()
+        session.add_all(
+            SavedReply(
+                tenant_id=tenant.id,
+                shortcut=shortcut,
+                title=title,
+                text=text,
+                created_by_user_id=owner.id,
+            )
+            for shortcut, title, text in DEMO_SAVED_REPLIES
+        )
     page = await _channel(
         session, owner.tenant_id, ChannelKind.MESSENGER, seed.page_id, seed.page_name
     )

@@ -18,6 +18,17 @@ EXIT_OK, EXIT_NOT_DELIVERED, EXIT_SIM_ERROR = 0, 1, 2
 Handler = Callable[[httpx.Client, argparse.Namespace], int]
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> int:
+    """`90m`, `26h`, `3d` (or plain seconds) as seconds."""
+    number, unit = (value[:-1], value[-1]) if value[-1:] in _UNITS else (value, "s")
+    if not number.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a duration like 90m, 26h or 3d")
+    return int(number) * _UNITS[unit]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(
@@ -32,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     deliver.add_argument("--first-name")
     deliver.add_argument("--last-name")
     deliver.add_argument("--url", help="override the webhook URL for this delivery")
+    deliver.add_argument("--ago", type=_duration, help="written this long ago: 90m, 26h, 3d")
     deliver_wa = commands.add_parser(
         "deliver-wa", help="deliver a WhatsApp user's message to the webhook"
     )
@@ -40,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     deliver_wa.add_argument("--wa-id", help="the user's WhatsApp id (random if omitted)")
     deliver_wa.add_argument("--name", help="the user's profile name")
     deliver_wa.add_argument("--url", help="override the webhook URL for this delivery")
+    deliver_wa.add_argument("--ago", type=_duration, help="written this long ago: 90m, 26h, 3d")
     sent = commands.add_parser("sent", help="print recorded Send API calls")
     sent.add_argument("--page", help="only calls for this page id")
     sent.add_argument("--number", help="only WhatsApp calls for this phone number id")
@@ -141,6 +154,7 @@ def _deliver(client: httpx.Client, args: argparse.Namespace) -> int:
         "first_name": args.first_name,
         "last_name": args.last_name,
         "url": args.url,
+        "ago_seconds": args.ago,
     }
     body = {key: value for key, value in payload.items() if value is not None}
     response = client.post("/_sim/messenger/deliver", json=body)
@@ -158,6 +172,7 @@ def _deliver_wa(client: httpx.Client, args: argparse.Namespace) -> int:
         "wa_id": args.wa_id,
         "name": args.name,
         "url": args.url,
+        "ago_seconds": args.ago,
     }
     body = {key: value for key, value in payload.items() if value is not None}
     response = client.post("/_sim/whatsapp/deliver", json=body)

@@ -51,6 +51,13 @@ class DeliverIn(BaseModel):
     first_name: str | None = None
     last_name: str | None = None
     url: str | None = Field(default=None, pattern=URL_PATTERN)
+    ago_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=30 * 86400,
+        description="Stamp the message this many seconds in the past (a late delivery): "
+        "lets a conversation's 24-hour window be closed without waiting.",
+    )
 
 
 class DeliverOut(BaseModel):
@@ -173,6 +180,13 @@ class WhatsAppDeliverIn(BaseModel):
     wa_id: str | None = Field(default=None, pattern=r"^[0-9]{5,20}$")
     name: str | None = Field(default=None, min_length=1)
     url: str | None = Field(default=None, pattern=URL_PATTERN)
+    ago_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=30 * 86400,
+        description="Stamp the message this many seconds in the past (a late delivery): "
+        "lets a conversation's 24-hour window be closed without waiting.",
+    )
 
 
 class WhatsAppDeliverOut(BaseModel):

@@ -39,6 +39,7 @@ class DeliveryRequest:
     first_name: str | None = None
     last_name: str | None = None
     url: str | None = None
+    ago_seconds: int = 0  # written this long ago (a late delivery), for the window rules
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class WhatsAppDeliveryRequest:
     wa_id: str | None = None
     name: str | None = None
     url: str | None = None
+    ago_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,11 @@ async def deliver_message(
     mid = new_mid()
     async with state.lock:
         psid = _prepare_customer(state, request, mid)
-    body = encode_body(build_message_payload(request.page_id, psid, mid, request.text, now_ms()))
+    body = encode_body(
+        build_message_payload(
+            request.page_id, psid, mid, request.text, now_ms() - request.ago_seconds * 1000
+        )
+    )
     url = request.url or settings.webhook_url
     headers = signature_headers(body, settings.app_secret)
     outcome = await post_webhook(url, body, headers, settings.webhook_timeout_seconds)
@@ -194,7 +200,7 @@ async def deliver_whatsapp_message(
     async with state.lock:
         number, contact = _prepare_wa_contact(state, request, wamid)
     payload = build_whatsapp_payload(
-        number, contact.wa_id, contact.name, wamid, request.text, now_s()
+        number, contact.wa_id, contact.name, wamid, request.text, now_s() - request.ago_seconds
     )
     body = encode_body(payload)
     url = request.url or settings.webhook_url

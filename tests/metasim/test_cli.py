@@ -1,6 +1,7 @@
 """``python -m metasim``: the CLI against an in-process simulator."""
 
 import json
+import time
 
 import httpx
 import pytest
@@ -152,3 +153,30 @@ def test_sent_filters_by_number(
     assert (call["kind"], call["recipient_id"]) == ("whatsapp_send", "15550001111")
     assert main(["sent", "--page", "105000000000001"], client=sim_http) == 0
     assert json.loads(capsys.readouterr().out)["items"] == []
+
+
+def test_deliver_ago_stamps_the_message_in_the_past(
+    sim_http: httpx.Client, outgoing: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = outgoing.post(WEBHOOK_URL).respond(200)
+    register_page(sim_http)
+    before = time.time()
+
+    assert main(["deliver", "--page", "104857600000001", "--text", "Hi", "--ago", "26h"],
+                client=sim_http) == 0  # fmt: skip
+    messenger = json.loads(target.calls.last.request.content)
+    assert main(["deliver-wa", "--number", "400000000000001", "--text", "Hi", "--ago", "3d"],
+                client=sim_http) == 0  # fmt: skip
+    whatsapp = json.loads(target.calls.last.request.content)
+
+    sent_ms = messenger["entry"][0]["messaging"][0]["timestamp"]
+    assert before - 26 * 3600 - 5 < sent_ms / 1000 < before - 26 * 3600 + 5
+    sent_s = int(whatsapp["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"])
+    assert before - 3 * 86400 - 5 < sent_s < before - 3 * 86400 + 5
+
+
+def test_deliver_ago_refuses_what_is_not_a_duration(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["deliver", "--page", "104857600000001", "--text", "Hi", "--ago", "yesterday"])
+    assert exited.value.code == 2
+    assert "not a duration like 90m, 26h or 3d" in capsys.readouterr().err

@@ -332,6 +332,18 @@ describe("Composer: saved replies", () => {
     expect(screen.queryByTestId("saved-reply-suggestions")).toBeNull();
     expect(view.input()).toHaveValue("and/or /");
   });
+  it("says so when the team has no saved replies yet, and a longer /prefix with no match stays closed", async () => {
+    const view = renderComposer(
+      { conversation: conversation("messenger", HOUR) },
+      { "GET /api/inbox/saved-replies": () => jsonResponse(200, { items: [], next_cursor: null }) },
+    );
+    await userEvent.type(view.input(), "/");
+    const list = await screen.findByTestId("saved-reply-suggestions");
+    expect(await within(list).findByTestId("saved-reply-empty")).toHaveTextContent("no saved replies yet");
+
+    await userEvent.type(view.input(), "xyz");
+    await waitFor(() => expect(screen.queryByTestId("saved-reply-suggestions")).toBeNull());
+  });
 });
 
 describe("Composer: replying to a message", () => {

@@ -378,7 +378,7 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
         ? "Replies are not possible until the customer writes again."
         : mode.kind === "human_agent"
           ? "Reply as a person (sent with the HUMAN_AGENT tag)…"
-          : "Write a reply…  (Enter to send, Shift+Enter for a new line, / for saved replies)";
+          : "Write a reply…  (type / for saved replies)";
 
   return (
     <>
@@ -498,6 +498,7 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
               type="submit"
               size="sm"
               data-testid="composer-send"
+              title="Send (Enter; Shift+Enter for a new line)"
               disabled={!canSend}
               className={cn("h-8 shrink-0", note && "bg-amber-500 text-amber-950 hover:bg-amber-500/90")}
             >

@@ -111,7 +111,7 @@ export function ConversationList({ filters, onFiltersChange, selectedId, onShowS
     <section aria-label="Conversations" className="flex h-full min-h-0 flex-col">
       <header className="grid shrink-0 gap-2 border-b px-3 pt-3 pb-2.5 sm:px-4">
         <div className="flex min-h-8 items-center gap-1">
-          <FolderSwitcher filters={filters} counts={counts.data} channels={channels} className="2xl:hidden" />
+          <FolderSwitcher filters={filters} counts={counts.data} channels={channels} className="flex-1 2xl:hidden" />
           <h2 className="hidden min-w-0 items-baseline gap-1.5 2xl:flex">
             <span className="truncate text-base font-semibold">{viewTitle(view, channels)}</span>
             {count !== undefined && <span className="text-xs tabular-nums text-muted-foreground">{count}</span>}

@@ -46,7 +46,9 @@ export function useSavedReplyPicker({
   const prefix = token !== null && !dismissed ? token.prefix : null;
   const query = useSavedReplySuggestions(prefix);
   const options = prefix !== null ? (query.data ?? []) : [];
-  const open = prefix !== null && (options.length > 0 || query.isFetching);
+  // A bare "/" in a team with no saved replies says so (and where to add them).
+  const noneYet = prefix === "" && query.isSuccess && options.length === 0;
+  const open = prefix !== null && (options.length > 0 || query.isFetching || noneYet);
   const activeIndex = active.prefix === prefix ? Math.min(active.index, Math.max(0, options.length - 1)) : 0;
   const setActive = (index: number) => setActiveFor({ prefix, index });
 
@@ -124,6 +126,11 @@ export function useSavedReplyPicker({
           </li>
         ))}
         {options.length === 0 && query.isFetching && <li className="px-2 py-1.5 text-xs text-muted-foreground">Searching…</li>}
+        {noneYet && !query.isFetching && (
+          <li className="px-2 py-1.5 text-xs text-muted-foreground" data-testid="saved-reply-empty">
+            Your team has no saved replies yet. Add them under Manage.
+          </li>
+        )}
       </ul>
     </div>
   ) : null;
