@@ -22,27 +22,12 @@ from api.meta.client import MetaClient
 from api.meta.graph import GraphClient
 from api.models import Message, MessageStatus, MessageTemplate
 from api.templates.sync import run_sync
-from metasim.config import SimSettings
-from metasim.main import create_app
 from tests.event_payloads import create_whatsapp_channel
 from tests.helpers import Account, create_account
 
 NUMBER_ID, WABA_ID, TOKEN = "400000000000555", "300000000000555", "EAAG-burst-token"
 RATE = 20  # per second, at metasim and in Parley
 CONCURRENT_JOBS = 25  # like a worker's max_jobs
-
-
-@pytest.fixture
-async def sim_app() -> AsyncIterator[FastAPI]:
-    app = create_app(
-        SimSettings(
-            app_secret="test-app-secret",
-            app_id=get_settings().meta.app_id,
-            webhook_url="http://127.0.0.1:9/nowhere",
-        )
-    )
-    yield app
-    app.state.sim.cancel_background()
 
 
 @pytest.fixture
@@ -60,14 +45,6 @@ async def sim(sim_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             await client.put(f"/_sim/whatsapp/numbers/{NUMBER_ID}", json=number)
         ).status_code == 200
         yield client
-
-
-@pytest.fixture
-async def graph(sim_app: FastAPI) -> AsyncIterator[GraphClient]:
-    """Parley's Graph client, talking to metasim instead of Meta."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app))
-    yield GraphClient(get_settings(), http=http)
-    await http.aclose()
 
 
 async def synced_hello_world(
@@ -127,7 +104,7 @@ async def test_a_burst_to_one_number_never_exceeds_the_rate_at_metasim(
     client: httpx.AsyncClient,
     session: AsyncSession,
     sim: httpx.AsyncClient,
-    graph: GraphClient,
+    sim_graph: GraphClient,
     redis: Any,
 ) -> None:
     await sim.post("/_sim/limits", json={"whatsapp_per_second": RATE})
@@ -135,13 +112,14 @@ async def test_a_burst_to_one_number_never_exceeds_the_rate_at_metasim(
     channel = await create_whatsapp_channel(
         session, account.tenant_id, phone_number_id=NUMBER_ID, waba_id=WABA_ID, token=TOKEN
     )
-    template = await synced_hello_world(session, graph, account)
+    template = await synced_hello_world(session, sim_graph, account)
     message_ids = [
         await start(client, account, channel.id, template, f"+1 555 020 {i:04d}") for i in range(60)
     ]
 
     outcomes = await drain(
-        Dispatcher(graph=graph, settings=OutboundSettings(whatsapp_per_second=RATE)), message_ids
+        Dispatcher(graph=sim_graph, settings=OutboundSettings(whatsapp_per_second=RATE)),
+        message_ids,
     )
 
     assert [o.summary for o in outcomes] == ["sent"] * 60
@@ -159,7 +137,7 @@ async def test_sends_to_one_customer_keep_the_pair_rate_with_its_burst(
     client: httpx.AsyncClient,
     session: AsyncSession,
     sim: httpx.AsyncClient,
-    graph: GraphClient,
+    sim_graph: GraphClient,
     redis: Any,
 ) -> None:
     await sim.post(
@@ -169,13 +147,13 @@ async def test_sends_to_one_customer_keep_the_pair_rate_with_its_burst(
     channel = await create_whatsapp_channel(
         session, account.tenant_id, phone_number_id=NUMBER_ID, waba_id=WABA_ID, token=TOKEN
     )
-    template = await synced_hello_world(session, graph, account)
+    template = await synced_hello_world(session, sim_graph, account)
     message_ids = [
         await start(client, account, channel.id, template, "+44 20 7946 0003") for _ in range(8)
     ]
 
     settings = OutboundSettings(whatsapp_pair_interval_seconds=0.3, whatsapp_pair_burst=3)
-    outcomes = await drain(Dispatcher(graph=graph, settings=settings), message_ids)
+    outcomes = await drain(Dispatcher(graph=sim_graph, settings=settings), message_ids)
 
     assert [o.summary for o in outcomes] == ["sent"] * 8
     sends = await metasim_sends(sim)

@@ -14,14 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import get_settings
 from api.inbox.dispatch import Dispatcher
 from api.inbox.reaction_sending import ReactionDispatcher
 from api.inbox.receipts import ReadReceiptDispatcher
 from api.meta.graph import GraphClient
 from api.models import Conversation, Message, MessageDirection, WebhookEvent
-from metasim.config import SimSettings
-from metasim.main import create_app
 from tests.event_payloads import create_whatsapp_channel
 from tests.helpers import Account, create_account, create_messenger_channel, signed
 from worker import tasks
@@ -30,19 +27,6 @@ NUMBER_ID, WABA_ID, WA_TOKEN = "400000000000777", "300000000000777", "EAAG-actio
 PAGE_ID, PAGE_TOKEN = "104857600000777", "EAAG-page-actions-token"
 WA_ID, PSID = "15550107777", "7000000000000777"
 INBOX = "/api/inbox"
-
-
-@pytest.fixture
-async def sim_app() -> AsyncIterator[FastAPI]:
-    app = create_app(
-        SimSettings(
-            app_secret="test-app-secret",
-            app_id=get_settings().meta.app_id,
-            webhook_url="http://127.0.0.1:9/nowhere",  # Parley gets the bodies from the log
-        )
-    )
-    yield app
-    app.state.sim.cancel_background()
 
 
 @pytest.fixture
@@ -67,14 +51,6 @@ async def sim(sim_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         page = {"name": "Actions Co", "access_token": PAGE_TOKEN}
         assert (await client.put(f"/_sim/pages/{PAGE_ID}", json=page)).is_success
         yield client
-
-
-@pytest.fixture
-async def graph(sim_app: FastAPI) -> AsyncIterator[GraphClient]:
-    """Parley's Graph client, talking to metasim instead of Meta."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app))
-    yield GraphClient(get_settings(), http=http)
-    await http.aclose()
 
 
 async def customer_writes(
@@ -121,7 +97,7 @@ async def read(client: httpx.AsyncClient, account: Account, message: Message) ->
 
 
 async def test_whatsapp_reaction_quoted_reply_and_read_receipt_reach_meta(
-    client: httpx.AsyncClient, session: AsyncSession, sim: httpx.AsyncClient, graph: GraphClient
+    client: httpx.AsyncClient, session: AsyncSession, sim: httpx.AsyncClient, sim_graph: GraphClient
 ) -> None:
     account = await create_account(client)
     channel = await create_whatsapp_channel(
@@ -138,7 +114,7 @@ async def test_whatsapp_reaction_quoted_reply_and_read_receipt_reach_meta(
         f"{INBOX}/messages/{inbound.id}/reactions", json={"emoji": "👍"}, headers=account.headers
     )
     assert reacted.status_code == 202
-    assert (await ReactionDispatcher(graph=graph).react(inbound.id)).summary == "sent"
+    assert (await ReactionDispatcher(graph=sim_graph).react(inbound.id)).summary == "sent"
 
     reply = await client.post(
         f"{INBOX}/conversations/{inbound.conversation_id}/messages",
@@ -146,10 +122,10 @@ async def test_whatsapp_reaction_quoted_reply_and_read_receipt_reach_meta(
         headers=account.headers,
     )
     assert reply.status_code == 202
-    assert (await Dispatcher(graph=graph).send(uuid.UUID(reply.json()["id"]))).summary == "sent"
+    assert (await Dispatcher(graph=sim_graph).send(uuid.UUID(reply.json()["id"]))).summary == "sent"
 
     await read(client, account, inbound)
-    outcome = await ReadReceiptDispatcher(graph=graph).read_receipt(inbound.id)
+    outcome = await ReadReceiptDispatcher(graph=sim_graph).read_receipt(inbound.id)
     assert outcome.summary == "sent"
 
     reaction, quoted, receipt = await sim_calls(sim, phone_number_id=NUMBER_ID)
@@ -166,7 +142,7 @@ async def test_whatsapp_reaction_quoted_reply_and_read_receipt_reach_meta(
 
 
 async def test_messenger_reaction_and_mark_seen_reach_meta(
-    client: httpx.AsyncClient, session: AsyncSession, sim: httpx.AsyncClient, graph: GraphClient
+    client: httpx.AsyncClient, session: AsyncSession, sim: httpx.AsyncClient, sim_graph: GraphClient
 ) -> None:
     account = await create_account(client)
     channel = await create_messenger_channel(
@@ -182,9 +158,9 @@ async def test_messenger_reaction_and_mark_seen_reach_meta(
     await client.post(
         f"{INBOX}/messages/{inbound.id}/reactions", json={"emoji": "❤️"}, headers=account.headers
     )
-    assert (await ReactionDispatcher(graph=graph).react(inbound.id)).summary == "sent"
+    assert (await ReactionDispatcher(graph=sim_graph).react(inbound.id)).summary == "sent"
     await read(client, account, inbound)
-    assert (await ReadReceiptDispatcher(graph=graph).read_receipt(inbound.id)).summary == "sent"
+    assert (await ReadReceiptDispatcher(graph=sim_graph).read_receipt(inbound.id)).summary == "sent"
 
     reaction, seen = await sim_calls(sim, page_id=PAGE_ID)
     assert reaction["status_code"] == seen["status_code"] == 200

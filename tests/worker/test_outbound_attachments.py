@@ -37,8 +37,6 @@ from api.models import (
     Upload,
 )
 from api.storage import Storage, StorageError, get_storage
-from metasim.config import SimSettings
-from metasim.main import create_app
 from metasim.outbound_media import UploadForm, parse_form
 from tests.api.inbox.sending_data import INBOX, customer_thread, messenger_setup, whatsapp_setup
 from tests.api.uploads.upload_data import PDF, PNG, presign
@@ -405,19 +403,6 @@ WA_ID = "15550108888"
 
 
 @pytest.fixture
-async def sim_app() -> AsyncIterator[FastAPI]:
-    app = create_app(
-        SimSettings(
-            app_secret="test-app-secret",
-            app_id=get_settings().meta.app_id,
-            webhook_url="http://127.0.0.1:9/nowhere",
-        )
-    )
-    yield app
-    app.state.sim.cancel_background()
-
-
-@pytest.fixture
 async def sim(sim_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """metasim with a number and a page, each with a customer who wrote to it."""
     transport = httpx.ASGITransport(app=sim_app)
@@ -438,14 +423,6 @@ async def sim(sim_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             "/_sim/messenger/deliver", json={"page_id": PAGE_ID, "text": "hi", "psid": PSID}
         )
         yield client
-
-
-@pytest.fixture
-async def sim_graph(sim_app: FastAPI) -> AsyncIterator[GraphClient]:
-    """Parley's Graph client, talking to metasim instead of Meta."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app))
-    yield GraphClient(get_settings(), http=http)
-    await http.aclose()
 
 
 async def test_files_reach_metasim_and_are_sent_by_the_ids_it_gave(
