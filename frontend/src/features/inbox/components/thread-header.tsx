@@ -106,7 +106,7 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
 
   return (
     <div className="shrink-0 border-b bg-background">
-      <header data-testid="thread-header" className="flex h-16 items-center gap-3 px-3 sm:px-6">
+      <header data-testid="thread-header" className="@container flex h-16 items-center gap-3 px-3 sm:px-6">
         <Link
           to={listPath}
           className="-ml-1 rounded-md p-1 text-muted-foreground hover:bg-accent focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none md:hidden"
@@ -116,7 +116,7 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
           <ArrowLeft className="size-5" />
         </Link>
         <ContactAvatar conversation={conversation} className="size-9" showChannel={false} />
-        <div className="min-w-0 flex-1">
+        <div className="@container min-w-0 flex-1">
           <div className="flex min-w-0 items-center gap-2">
             <h2 data-testid="thread-contact-name" className="truncate text-sm font-semibold">
               {conversation.contact.name || conversation.contact.external_id}
@@ -134,8 +134,9 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
           </p>
         </div>
 
-        {/* Laptop and up: every action in the bar. */}
-        <div className="hidden shrink-0 items-center gap-1 sm:flex">
+        {/* Where the thread is wide enough (not on a phone, nor beside the list on a tablet):
+            every action in the bar. The width is the thread's, not the screen's. */}
+        <div className="hidden shrink-0 items-center gap-1 @min-[36rem]:flex">
           {!readOnly && (
             <>
               <LabelsControl labels={conversation.labels} onChange={actions.setLabels} />
@@ -171,9 +172,9 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
           )}
         </div>
 
-        {/* Phone: one menu. */}
+        {/* A narrow thread: one menu. */}
         {!readOnly && (
-          <div className="sm:hidden">
+          <div className="@min-[36rem]:hidden">
             <DropdownMenu>
               <DropdownMenuTrigger asChild>
                 <Button variant="ghost" size="icon" className="size-9" aria-label="Conversation actions" data-testid="thread-actions-mobile">

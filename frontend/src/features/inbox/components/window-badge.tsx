@@ -23,7 +23,9 @@ const BADGE_TONE: Record<WindowBadgeTone, { variant: "success" | "warning" | "se
 
 /**
  * The messaging window with a live countdown: "Window closes in 3h 12m" (amber in its last
- * two hours), "HUMAN_AGENT until Tue 14:00", "Closed — template only".
+ * two hours), "HUMAN_AGENT until Tue 14:00", "Closed — template only". In a narrow
+ * `@container` (the thread header on a phone or beside the list) the short form: "3h 12m
+ * left", "HUMAN_AGENT", "Template only"; the whole sentence stays in the tooltip.
  */
 export function WindowBadge({
   conversation,
@@ -33,12 +35,13 @@ export function WindowBadge({
   className?: string;
 }) {
   const now = useNow(15_000);
-  const { tone, label, title } = windowBadge(conversation, now);
+  const { tone, label, short, title } = windowBadge(conversation, now);
   const { variant, Icon } = BADGE_TONE[tone];
   return (
-    <Badge variant={variant} data-testid="window-badge" data-window-state={tone} title={title} className={cn("tabular-nums", className)}>
+    <Badge variant={variant} data-testid="window-badge" data-window-state={tone} title={title} className={cn("max-w-full tabular-nums", className)}>
       <Icon aria-hidden />
-      {label}
+      <span className="truncate @min-[17.5rem]:hidden">{short}</span>
+      <span className="hidden truncate @min-[17.5rem]:inline">{label}</span>
     </Badge>
   );
 }

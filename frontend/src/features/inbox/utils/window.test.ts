@@ -62,4 +62,15 @@ describe("windowBadge", () => {
     expect(windowBadge({ channel: messenger, last_inbound_at: at(25) }, NOW).label).toMatch(/^HUMAN_AGENT until \w+ /);
     expect(windowBadge({ channel: messenger, last_inbound_at: at(200) }, NOW)).toMatchObject({ tone: "closed", label: "Closed — customer must write" });
   });
+
+  it("has a short form for a narrow header", () => {
+    expect(windowBadge({ channel: whatsapp, last_inbound_at: at(20.8) }, NOW).short).toBe("3h 12m left");
+    expect(windowBadge({ channel: whatsapp, last_inbound_at: at(22.5) }, NOW).short).toBe("1h 30m left");
+    expect(windowBadge({ channel: whatsapp, last_inbound_at: at(25) }, NOW).short).toBe("Template only");
+    const humanAgent = windowBadge({ channel: messenger, last_inbound_at: at(25) }, NOW);
+    expect(humanAgent.short).toBe("HUMAN_AGENT");
+    // Until when is still there, in the tooltip.
+    expect(humanAgent.title).toContain(humanAgent.label.replace("HUMAN_AGENT until ", ""));
+    expect(windowBadge({ channel: messenger, last_inbound_at: at(200) }, NOW).short).toBe("Closed");
+  });
 });

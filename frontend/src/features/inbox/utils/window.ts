@@ -102,14 +102,23 @@ export function modeForRefusal(code: string): ComposerModeKind | null {
 
 export type WindowBadgeTone = "open" | "expiring" | "human_agent" | "closed";
 
+export interface WindowBadgeText {
+  tone: WindowBadgeTone;
+  label: string;
+  /** The label where the header has little room (a phone, a narrow thread pane). */
+  short: string;
+  title: string;
+}
+
 /** The thread header's badge: "Window closes in 3h 12m", "HUMAN_AGENT until Tue 14:00"... */
-export function windowBadge(conversation: WindowConversation, now: number): { tone: WindowBadgeTone; label: string; title: string } {
+export function windowBadge(conversation: WindowConversation, now: number): WindowBadgeText {
   const window = currentWindow(conversation, now);
   if (window.state === "open" && window.expiresAt !== null) {
     const left = formatSpan(window.expiresAt - now);
     return {
       tone: window.expiring ? "expiring" : "open",
       label: `Window closes in ${left}`,
+      short: `${left} left`,
       title: `Free-form replies are allowed until ${weekdayTime(window.expiresAt)} (24 hours after the customer's last message).`,
     };
   }
@@ -117,19 +126,22 @@ export function windowBadge(conversation: WindowConversation, now: number): { to
     return {
       tone: "human_agent",
       label: `HUMAN_AGENT until ${weekdayTime(window.expiresAt)}`,
-      title: "The 24-hour window has closed; a person may still reply with Meta's HUMAN_AGENT tag for up to 7 days.",
+      short: "HUMAN_AGENT",
+      title: `The 24-hour window has closed; a person may still reply with Meta's HUMAN_AGENT tag until ${weekdayTime(window.expiresAt)} (7 days).`,
     };
   }
   if (conversation.channel.kind === "whatsapp") {
     return {
       tone: "closed",
       label: "Closed — template only",
+      short: "Template only",
       title: "Outside the 24-hour window WhatsApp only allows approved templates.",
     };
   }
   return {
     tone: "closed",
     label: "Closed — customer must write",
+    short: "Closed",
     title: "Messenger allows no reply until the customer writes again.",
   };
 }
