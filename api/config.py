@@ -186,6 +186,24 @@ class OutboundSettings(BaseSettings):
     backoff_cap_seconds: float = Field(default=300.0, gt=0)
 
 
+class RealtimeSettings(BaseSettings):
+    """The Socket.IO gateway. Every tenant event is kept in a Redis stream for a while so a
+    client that reconnects can be sent exactly what it missed; a longer gap (more events
+    than kept, or older) tells the client to refetch instead."""
+
+    model_config = _config("REALTIME_")
+
+    # Events kept per tenant for resume (approximate: Redis trims in whole blocks).
+    retention_events: int = Field(default=1000, ge=1)
+    # ... and for at most this long.
+    retention_seconds: float = Field(default=600.0, gt=0)
+    # A `typing:start` not followed by another within this time stops by itself.
+    typing_timeout_seconds: float = Field(default=6.0, gt=0)
+    # Each gateway renews its lease in Redis every third of this; when a gateway dies, its
+    # sockets stop counting for presence and collision hints once the lease has expired.
+    gateway_lease_seconds: float = Field(default=15.0, gt=0)
+
+
 class StorageSettings(BaseSettings):
     """S3-compatible storage. Cloudflare R2 works with the Messenger seed's names
     (`R2_ACCOUNT_ID`, `R2_ACCESS_KEY_ID`, `R2_SECRET_ACCESS_KEY`, `R2_BUCKET`) or with an
@@ -252,6 +270,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,15 +1,41 @@
-"""The Socket.IO gateway (`uvicorn realtime.main:create_app --factory`).
+"""The Socket.IO gateway (`uvicorn realtime.main:create_app --factory`), path `/socket.io`.
 
-A client connects with `auth: {token}` (the API's access JWT). A valid token joins the
-socket to its tenant's room and its user room; anything else is refused. Events are
-published by api and worker processes through the Redis manager, so every gateway replica
-delivers them to its own sockets.
+Protocol (see `gateway`, `resume`, `rooms`, `typing`, `presence`, `state`):
+
+- Connect with `auth: {token, last_seq?}` (the API's access JWT; the last `seq` seen). A
+  refused connection gets `connect_error` with `unauthorized: <reason>` (missing, invalid
+  or expired token, unknown user) or `unavailable: <reason>` (database or Redis down).
+- The socket joins `tenant:<id>` and `user:<id>`. With `last_seq`, it first gets every kept
+  tenant event after it, in order, exactly as originally sent; if that gap is no longer
+  all kept, if `last_seq` is ahead of the tenant's number (Redis lost its data) or not a
+  non-negative integer, it gets `resync:required {seq}` instead (refetch). Then
+  `session:ready {user_id, tenant_id, role, seq, presence: {user_id: "online" | "away"}}`
+  (offline users left out). From then on it gets every tenant event once, in `seq` order.
+- Tenant events (`message:new`, `message:updated`, `conversation:updated`,
+  `channel:updated`) carry `seq`, consecutive per tenant, and every socket of the tenant
+  gets every one: a client that sees a number skipped has missed something (e.g. Redis
+  restarted) and should refetch. Live-only events carry none and are never replayed:
+  `presence:changed {user_id, status}`, `typing:start` / `typing:stop {conversation_id,
+  user_id, name}`, `conversation:viewers {conversation_id, viewers: [{user_id, name,
+  typing}]}`, `session:expired {}`, `session:revoked {}`.
+- Client events, each answered through its ack with `{ok: true, ...}` or `{ok: false,
+  error, detail}`:
+  `conversation:join {conversation_id}` → `{ok: true, viewers}` | `not_found` (missing or
+  another tenant's) | `invalid_request` | `too_many_rooms` | `unavailable`;
+  `conversation:leave {conversation_id}`;
+  `typing:start` / `typing:stop {conversation_id}` → `forbidden` for viewers and for
+  sockets that have not joined the conversation;
+  `presence:set {status: "online" | "away"}`;
+  `auth:refresh {token}` → `{ok: true}` | `unauthorized` | `forbidden` (another user's).
+- At the token's expiry the gateway sends `session:expired` and disconnects, unless
+  `auth:refresh` brought a newer token. `api.events.disconnect_user(user_id)` sends
+  `session:revoked` to that user's sockets on every gateway and disconnects them.
+
+Any number of gateways can run side by side: events, presence, typing and viewers go
+through Redis, so each gateway serves its own sockets with the same picture.
 """
 
 from __future__ import annotations
-
-import logging
-from typing import Any
 
 import socketio
 from starlette.applications import Starlette
@@ -17,53 +43,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.auth.tokens import InvalidToken, decode_access_token
 from api.config import Settings, get_settings
-from api.events import SOCKETIO_CHANNEL, tenant_room
+from api.db import get_engine
 from api.logging import configure_logging
-
-logger = logging.getLogger(__name__)
-
-
-def user_room(user_id: str) -> str:
-    return f"user:{user_id}"
+from realtime.gateway import Gateway
+from realtime.presence import Presence
+from realtime.rooms import Rooms
+from realtime.typing import Typing
 
 
-def create_server(settings: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(settings.redis.url, channel=SOCKETIO_CHANNEL)
-    server = socketio.AsyncServer(
-        async_mode="asgi",
-        client_manager=manager,
-        cors_allowed_origins=settings.cors_origins or [],
-        logger=False,
-        engineio_logger=False,
-    )
-
-    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        if not isinstance(token, str) or not token:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized: missing token")
-        try:
-            claims = decode_access_token(settings.auth, token)
-        except InvalidToken as exc:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized: invalid token") from exc
-        await server.save_session(
-            sid,
-            {
-                "tenant_id": str(claims.tenant_id),
-                "user_id": str(claims.user_id),
-                "role": claims.role.value,
-            },
-        )
-        await server.enter_room(sid, tenant_room(claims.tenant_id))
-        await server.enter_room(sid, user_room(str(claims.user_id)))
-
-    async def disconnect(sid: str, reason: Any = None) -> None:
-        logger.debug("socket %s disconnected (%s)", sid, reason)
-
-    server.on("connect", connect)
-    server.on("disconnect", disconnect)
-    return server
+def create_gateway(settings: Settings) -> Gateway:
+    gateway = Gateway(settings)
+    Rooms(gateway)
+    Typing(gateway)
+    Presence(gateway)
+    return gateway
 
 
 async def healthz(_: Request) -> JSONResponse:
@@ -73,6 +67,21 @@ async def healthz(_: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    server = create_server(settings)
-    fallback = Starlette(routes=[Route("/realtime/healthz", healthz)])
-    return socketio.ASGIApp(server, other_asgi_app=fallback, socketio_path="socket.io")
+    gateway = create_gateway(settings)
+
+    async def startup() -> None:
+        gateway.start()
+
+    async def shutdown() -> None:
+        await gateway.stop()
+        await get_engine().dispose()
+
+    app = socketio.ASGIApp(
+        gateway.server,
+        other_asgi_app=Starlette(routes=[Route("/realtime/healthz", healthz)]),
+        socketio_path="socket.io",
+        on_startup=startup,
+        on_shutdown=shutdown,
+    )
+    app.gateway = gateway  # for tests and tools
+    return app

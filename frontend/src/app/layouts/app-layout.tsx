@@ -1,4 +1,5 @@
 import { Activity, Inbox, LogOut, MessageSquareText, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
+import type { ReactNode } from "react";
 import { NavLink, Outlet } from "react-router";
 
 import { Avatar, AvatarFallback } from "@/components/ui/avatar";
@@ -6,7 +7,13 @@ import { useMe } from "@/features/auth/api/get-me";
 import { useLogout } from "@/features/auth/hooks/use-auth";
 import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
 import { ReauthBanner } from "@/features/channels/components/reauth-banner";
+import { unreadIn, useUnreadSummary } from "@/features/realtime/api/get-unread-summary";
+import { PresenceDot } from "@/features/realtime/components/presence-dot";
+import { UnreadCountBadge } from "@/features/realtime/components/unread-count";
+import { useUnreadTitle } from "@/features/realtime/hooks/use-unread-title";
+import { PRESENCE_LABEL } from "@/features/realtime/utils/presence";
 import { useRealtimeConnection, type RealtimeStatus } from "@/lib/realtime";
+import { usePresence, useRealtimeSession } from "@/lib/realtime-store";
 import { cn } from "@/lib/utils";
 import { initials } from "@/utils/format";
 
@@ -37,20 +44,27 @@ function ConnectionStatus({ status }: { status: RealtimeStatus }) {
   );
 }
 
-function UserMenu() {
+function UserMenu({ connection }: { connection: RealtimeStatus }) {
   const me = useMe();
   const logout = useLogout();
+  const session = useRealtimeSession();
   const email = me.data?.email ?? "";
+  // What teammates see of us: the server's word while connected, offline while not.
+  const presence = usePresence(session?.userId);
+  const status = presence === null ? undefined : connection === "connected" ? presence : "offline";
   return (
     <div
       data-testid="user-menu"
       className="flex flex-col items-center gap-2 rounded-lg p-1 lg:flex-row lg:gap-3 lg:bg-sidebar-accent/60 lg:p-2"
     >
-      <Avatar className="size-8" title={email}>
-        <AvatarFallback className="bg-primary/90 text-xs font-semibold text-primary-foreground">
-          {me.data ? initials(email.split("@")[0]?.replace(/[._-]+/g, " ")) : ""}
-        </AvatarFallback>
-      </Avatar>
+      <span className="relative inline-flex shrink-0" data-testid="user-presence" data-status={status}>
+        <Avatar className="size-8" title={status === undefined ? email : `${email} · ${PRESENCE_LABEL[status]}`}>
+          <AvatarFallback className="bg-primary/90 text-xs font-semibold text-primary-foreground">
+            {me.data ? initials(email.split("@")[0]?.replace(/[._-]+/g, " ")) : ""}
+          </AvatarFallback>
+        </Avatar>
+        {status !== undefined && <PresenceDot userId={session?.userId} status={status} className="ring-sidebar" />}
+      </span>
       <div className="hidden min-w-0 flex-1 lg:block">
         <p data-testid="tenant-name" className="truncate text-sm font-medium text-sidebar-foreground" title={me.data?.tenant.name}>
           {me.isPending ? <span className="inline-block h-3 w-24 animate-pulse rounded bg-sidebar-accent" /> : me.data?.tenant.name}
@@ -73,7 +87,16 @@ function UserMenu() {
   );
 }
 
-function NavItem({ to, label, icon: Icon, testId }: { to: string; label: string; icon: LucideIcon; testId: string }) {
+interface NavItemProps {
+  to: string;
+  label: string;
+  icon: LucideIcon;
+  testId: string;
+  /** A count beside the label (on the icon's corner when the sidebar is narrow). */
+  badge?: ReactNode;
+}
+
+function NavItem({ to, label, icon: Icon, testId, badge }: NavItemProps) {
   return (
     <NavLink
       to={to}
@@ -86,19 +109,27 @@ function NavItem({ to, label, icon: Icon, testId }: { to: string; label: string;
         )
       }
     >
-      <Icon className="size-4 shrink-0" aria-hidden />
+      <span className="relative shrink-0">
+        <Icon className="size-4" aria-hidden />
+        {badge !== undefined && <span className="absolute -top-2 -right-2.5 lg:hidden">{badge}</span>}
+      </span>
       <span className="hidden lg:inline">{label}</span>
+      {badge !== undefined && <span className="ml-auto hidden lg:inline-flex">{badge}</span>}
     </NavLink>
   );
 }
 
 /**
  * The signed-in shell: narrow sidebar + the page, under the reconnect banner when a channel
- * needs it. Owns the realtime connection's lifetime.
+ * needs it. Owns the realtime connection's lifetime, and shows what it keeps live across
+ * pages: the unread count (in the nav and the tab's title) and the user's own presence.
  */
 export function AppLayout() {
   const status = useRealtimeConnection();
   const isAdmin = useIsTenantAdmin() === true;
+  const unread = useUnreadSummary();
+  const totalUnread = unread === undefined ? undefined : unreadIn(unread, "total");
+  useUnreadTitle(totalUnread);
   return (
     <div className="flex h-full min-h-0">
       <aside className="flex w-16 shrink-0 flex-col bg-sidebar py-4 text-sidebar-foreground lg:w-64">
@@ -109,14 +140,20 @@ export function AppLayout() {
           <span className="hidden text-lg font-semibold tracking-tight text-white lg:inline">Parley</span>
         </div>
         <nav className="flex flex-col gap-1 px-2" aria-label="Main">
-          <NavItem to="/inbox" label="Inbox" icon={Inbox} testId="nav-inbox" />
+          <NavItem
+            to="/inbox"
+            label="Inbox"
+            icon={Inbox}
+            testId="nav-inbox"
+            badge={totalUnread === undefined || totalUnread.count === 0 ? undefined : <UnreadCountBadge unread={totalUnread} />}
+          />
           <NavItem to="/channels" label="Channels" icon={Plug} testId="nav-channels" />
           <NavItem to="/settings/saved-replies" label="Saved replies" icon={MessageSquareText} testId="nav-saved-replies" />
           {isAdmin && <NavItem to="/operations" label="Operations" icon={Activity} testId="nav-operations" />}
         </nav>
         <div className="mt-auto flex flex-col gap-3 px-2">
           <ConnectionStatus status={status} />
-          <UserMenu />
+          <UserMenu connection={status} />
         </div>
       </aside>
       <main className="flex min-w-0 flex-1 flex-col">

@@ -18,6 +18,7 @@ import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
 import { useMe } from "@/features/auth/api/get-me";
+import { useTypingNotifier } from "@/features/realtime/hooks/use-typing-notifier";
 import { TemplatePickerDialog } from "@/features/templates/components/template-picker-dialog";
 import { useNow } from "@/hooks/use-now";
 import { ApiError, errorMessage } from "@/lib/api/errors";
@@ -190,6 +191,7 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
   const apply = useApplyMessage();
   const addNote = useAddNote();
   const tray = useAttachmentTray(kind);
+  const typing = useTypingNotifier(conversationId);
 
   const [tab, setTab] = useState<Tab>("reply");
   const [text, setText] = useState("");
@@ -291,6 +293,7 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
 
   async function submit() {
     if (!canSend) return;
+    typing.stop();
     setError(null);
     if (note) {
       addNote.mutate({ conversationId, text: trimmed }, { onSuccess: () => setText("") });
@@ -338,6 +341,11 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
   );
 
   useImperativeHandle(ref, () => ({ addFiles, focus: () => inputRef.current?.focus() }), [addFiles]);
+
+  function selectTab(next: Tab) {
+    typing.stop();
+    setTab(next);
+  }
 
   function handleSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -407,10 +415,10 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
         >
           {picker.list}
           <div className="flex items-center gap-1 px-1 pb-1" role="group" aria-label="Write a reply or a private note">
-            <TabButton tab="reply" current={tab} onSelect={setTab}>
+            <TabButton tab="reply" current={tab} onSelect={selectTab}>
               Reply
             </TabButton>
-            <TabButton tab="note" current={tab} onSelect={setTab}>
+            <TabButton tab="note" current={tab} onSelect={selectTab}>
               Private note
             </TabButton>
             {note && (
@@ -436,10 +444,14 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
             onChange={(event) => {
               setText(event.target.value);
               setCaret(event.target.selectionStart);
+              // Teammates see "typing" for a reply only (a note is not an answer to the customer).
+              if (!note && event.target.value.trim() !== "") typing.input();
+              else typing.stop();
               if (error !== null) setError(null);
               if (addNote.isError) addNote.reset();
             }}
             onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
+            onBlur={typing.stop}
             onKeyDown={handleKeyDown}
             onPaste={handlePaste}
             {...picker.inputProps}

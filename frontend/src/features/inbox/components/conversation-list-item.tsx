@@ -2,9 +2,13 @@ import { AlarmClock, Clock, Lock, Search, UserRound } from "lucide-react";
 import { memo } from "react";
 import { NavLink } from "react-router";
 
+import { PresenceDot } from "@/features/realtime/components/presence-dot";
+import { ListTypingPreview } from "@/features/realtime/components/typing-indicator";
+import { PRESENCE_LABEL } from "@/features/realtime/utils/presence";
 import type { Conversation, TeamMember } from "@/lib/api/types";
 import { windowAt } from "@/lib/inbox-cache";
 import type { ConversationFilters } from "@/lib/query-keys";
+import { usePresence } from "@/lib/realtime-store";
 import { cn } from "@/lib/utils";
 import { initials, relativeTime, timeUntil } from "@/utils/format";
 
@@ -67,15 +71,18 @@ export function WindowIndicator({ conversation, now }: { conversation: Conversat
 function AssigneeAvatar({ assigneeId, members }: { assigneeId: string; members: ReadonlyMap<string, TeamMember> }) {
   const member = members.get(assigneeId);
   const name = member === undefined ? "a teammate" : memberName(member);
+  const presence = usePresence(assigneeId);
+  const label = `Assigned to ${name}${presence === null ? "" : ` (${PRESENCE_LABEL[presence].toLowerCase()})`}`;
   return (
     <span
       data-testid="assignee-avatar"
-      title={`Assigned to ${name}`}
-      aria-label={`Assigned to ${name}`}
+      title={label}
+      aria-label={label}
       role="img"
-      className="flex size-5 shrink-0 items-center justify-center rounded-full bg-primary/10 text-[9px] font-semibold text-primary"
+      className="relative flex size-5 shrink-0 items-center justify-center rounded-full bg-primary/10 text-[9px] font-semibold text-primary"
     >
       {member === undefined ? "?" : initials(member.name ?? member.email.split("@")[0]?.replace(/[._-]+/g, " "))}
+      <PresenceDot userId={assigneeId} className="size-1.5 ring-1" />
     </span>
   );
 }
@@ -144,12 +151,17 @@ export const ConversationListItem = memo(function ConversationListItem({
                 <SearchSnippet snippet={match.snippet} query={filters.q} />
               </p>
             ) : (
-              <p
-                data-testid="conversation-preview"
-                className={cn("truncate text-sm", unread ? "text-foreground" : "text-muted-foreground")}
-              >
-                {conversation.last_message_preview ?? <span className="italic">No messages yet</span>}
-              </p>
+              <ListTypingPreview
+                conversationId={conversation.id}
+                fallback={
+                  <p
+                    data-testid="conversation-preview"
+                    className={cn("truncate text-sm", unread ? "text-foreground" : "text-muted-foreground")}
+                  >
+                    {conversation.last_message_preview ?? <span className="italic">No messages yet</span>}
+                  </p>
+                }
+              />
             )}
             {unread && (
               <span

@@ -3,6 +3,8 @@ import type { ReactNode } from "react";
 import { Link, useLocation } from "react-router";
 
 import { ChannelIcon } from "@/components/channel-icon";
+import { unreadIn, useUnreadSummary, type UnreadSummary } from "@/features/realtime/api/get-unread-summary";
+import { UnreadCountBadge } from "@/features/realtime/components/unread-count";
 import type { Channel, ConversationCounts } from "@/lib/api/types";
 import type { ConversationFilters, ConversationFolder } from "@/lib/query-keys";
 import { cn } from "@/lib/utils";
@@ -28,10 +30,12 @@ interface EntryProps {
   icon: ReactNode;
   label: string;
   count: number | undefined;
+  /** Unread conversations, kept live (undefined until the realtime connection is up). */
+  unread: UnreadSummary | undefined;
   onNavigate?: () => void;
 }
 
-function Entry({ view, active, filters, icon, label, count, onNavigate }: EntryProps) {
+function Entry({ view, active, filters, icon, label, count, unread, onNavigate }: EntryProps) {
   const { pathname } = useLocation();
   return (
     <li>
@@ -48,6 +52,7 @@ function Entry({ view, active, filters, icon, label, count, onNavigate }: EntryP
       >
         {icon}
         <span className="min-w-0 flex-1 truncate">{label}</span>
+        <UnreadCountBadge unread={unread === undefined ? undefined : unreadIn(unread, view)} />
         <Count value={count} />
       </Link>
     </li>
@@ -63,9 +68,13 @@ export interface FolderNavProps {
   className?: string;
 }
 
-/** Mine / Unassigned / All with their open counts, "Expiring soon", then one entry per channel. */
+/**
+ * Mine / Unassigned / All with their open counts (and, while live, how many have unread
+ * messages), "Expiring soon", then one entry per channel.
+ */
 export function FolderNav({ filters, counts, channels, onNavigate, className }: FolderNavProps) {
   const active = activeView(filters);
+  const unread = useUnreadSummary();
   const folders: ConversationFolder[] = ["mine", "unassigned", "all"];
   return (
     <nav aria-label="Inbox folders" data-testid="folder-nav" className={cn("grid gap-4", className)}>
@@ -81,6 +90,7 @@ export function FolderNav({ filters, counts, channels, onNavigate, className }: 
               icon={<Icon className="size-4 shrink-0 text-muted-foreground" aria-hidden />}
               label={FOLDER_LABEL[folder]}
               count={viewCount(folder, counts)}
+              unread={unread}
               onNavigate={onNavigate}
             />
           );
@@ -92,6 +102,7 @@ export function FolderNav({ filters, counts, channels, onNavigate, className }: 
           icon={<Hourglass className="size-4 shrink-0 text-[oklch(0.55_0.13_65)]" aria-hidden />}
           label="Expiring soon"
           count={undefined}
+          unread={undefined}
           onNavigate={onNavigate}
         />
       </ul>
@@ -110,6 +121,7 @@ export function FolderNav({ filters, counts, channels, onNavigate, className }: 
                   icon={<ChannelIcon kind={channel.kind} />}
                   label={channel.name}
                   count={viewCount(view, counts)}
+                  unread={unread}
                   onNavigate={onNavigate}
                 />
               );

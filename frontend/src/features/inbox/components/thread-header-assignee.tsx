@@ -10,7 +10,10 @@ import {
   DropdownMenuRadioItem,
   DropdownMenuSeparator,
 } from "@/components/ui/dropdown-menu";
+import { PresenceDot } from "@/features/realtime/components/presence-dot";
+import { PRESENCE_LABEL } from "@/features/realtime/utils/presence";
 import type { TeamMember } from "@/lib/api/types";
+import { usePresence } from "@/lib/realtime-store";
 import { cn } from "@/lib/utils";
 import { initials } from "@/utils/format";
 
@@ -23,13 +26,17 @@ function assignableMembers(members: readonly TeamMember[] | undefined): TeamMemb
   return (members ?? []).filter((member) => member.role !== "viewer");
 }
 
+/** A teammate's initials, with their online / away / offline dot once that is known. */
 export function AssigneeAvatar({ member, className }: { member: TeamMember | undefined; className?: string }) {
   return (
-    <Avatar className={cn("size-5", className)}>
-      <AvatarFallback className="bg-primary/15 text-[10px] font-semibold text-primary">
-        {member === undefined ? <UserRound className="size-3" aria-hidden /> : initials(memberName(member))}
-      </AvatarFallback>
-    </Avatar>
+    <span className="relative inline-flex shrink-0">
+      <Avatar className={cn("size-5", className)}>
+        <AvatarFallback className="bg-primary/15 text-[10px] font-semibold text-primary">
+          {member === undefined ? <UserRound className="size-3" aria-hidden /> : initials(memberName(member))}
+        </AvatarFallback>
+      </Avatar>
+      {member !== undefined && <PresenceDot userId={member.id} className="size-1.5 ring-1" />}
+    </span>
   );
 }
 
@@ -83,13 +90,15 @@ export function AssigneeMenuItems({ assigneeId, members, meId, onAssign, loading
 /** The trigger: who has the conversation. */
 export function AssigneeTrigger({ assignee, assigneeId, ...props }: { assignee: TeamMember | undefined; assigneeId: string | null } & ComponentProps<typeof Button>) {
   const name = assignee !== undefined ? memberName(assignee) : assigneeId !== null ? "Assigned" : "Unassigned";
+  const presence = usePresence(assignee?.id);
+  const status = presence === null ? "" : ` (${PRESENCE_LABEL[presence].toLowerCase()})`;
   return (
     <Button
       variant="ghost"
       size="sm"
       className="h-8 max-w-44 gap-1.5 px-2"
       data-testid="assignee-trigger"
-      aria-label={`Assignee: ${name}`}
+      aria-label={`Assignee: ${name}${status}`}
       {...props}
     >
       <AssigneeAvatar member={assignee} />

@@ -5,10 +5,13 @@ import { Link } from "react-router";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
+import { CollisionBanner } from "@/features/realtime/components/collision-banner";
+import { TypingIndicator } from "@/features/realtime/components/typing-indicator";
 import { useNow } from "@/hooks/use-now";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import type { Channel, Message } from "@/lib/api/types";
 import { flattenMessages } from "@/lib/inbox-cache";
+import { useConversationRoom } from "@/lib/realtime";
 
 import { useConversation } from "../api/get-conversation";
 import { useMessages } from "../api/get-messages";
@@ -66,8 +69,12 @@ function useFileDrop(onFiles: (files: File[]) => void) {
   };
 }
 
-/** One open conversation: header, live message list, composer. */
+/**
+ * One open conversation: header, live message list, composer. While it is open this screen
+ * is in the conversation's realtime room: who else has it open, and who is typing.
+ */
 export function Thread({ conversationId, channels }: ThreadProps) {
+  useConversationRoom(conversationId);
   const conversationQuery = useConversation(conversationId);
   const messagesQuery = useMessages(conversationId);
   const messages = useMemo(() => flattenMessages(messagesQuery.data), [messagesQuery.data]);
@@ -122,6 +129,7 @@ export function Thread({ conversationId, channels }: ThreadProps) {
   return (
     <div className="relative flex h-full min-h-0 flex-col" data-testid="thread" {...drop.handlers}>
       <ThreadHeader conversation={conversation} />
+      <CollisionBanner conversationId={conversationId} />
       <MessageList
         conversationId={conversationId}
         messages={messages}
@@ -136,6 +144,7 @@ export function Thread({ conversationId, channels }: ThreadProps) {
         windowOpen={windowOpen}
         onReply={onReply}
       />
+      <TypingIndicator conversationId={conversationId} />
       <Composer
         key={conversationId}
         ref={composerRef}
