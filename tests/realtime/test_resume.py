@@ -223,7 +223,7 @@ async def test_a_client_away_30_seconds_while_100_messages_arrive_catches_up_in_
                     )
                 ).scalar_one()
             assert await process_webhook_event({"job_try": 1}, str(event_id)) == "processed"
-            await asyncio.sleep(max(0.0, away_since + 0.3 * (n + 1) - time.monotonic()))
+            await asyncio.sleep(max(0.0, away_since + 0.305 * (n + 1) - time.monotonic()))
     assert time.monotonic() - away_since >= 30
 
     back = await clients(gateway, team.agent.token(), last_seq=last_seen)

@@ -1,4 +1,4 @@
-import type { QueryClient } from "@tanstack/react-query";
+import { InfiniteQueryObserver, type QueryClient } from "@tanstack/react-query";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ChannelPage, Conversation, Message } from "@/lib/api/types";
@@ -257,6 +257,36 @@ describe("realtime events → query cache", () => {
   it("message:new leaves threads that were never opened alone", () => {
     ctx.socket.serverEmit("message:new", { seq: 1, message: buildMessage({ conversation_id: "c9" }) });
     expect(ctx.queryClient.getQueryData(messageKeys.list("c9"))).toBeUndefined();
+  });
+
+  it("message:new for a thread still being fetched fetches it again, so the older answer cannot hide it", async () => {
+    const incoming = buildMessage({ id: "m2", conversation_id: "c1", text: "Follow-up" });
+    let answers = 0;
+    // The open thread: its first answer was read before the message's commit and comes
+    // back after the message's event.
+    const observer = new InfiniteQueryObserver(ctx.queryClient, {
+      queryKey: messageKeys.list("c1"),
+      initialPageParam: null as string | null,
+      getNextPageParam: () => null,
+      queryFn: async () => {
+        answers += 1;
+        if (answers === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return { items: [], next_cursor: null };
+        }
+        return { items: [incoming], next_cursor: null };
+      },
+    });
+    const unsubscribe = observer.subscribe(() => undefined);
+    expect(ctx.queryClient.getQueryState(messageKeys.list("c1"))?.fetchStatus).toBe("fetching");
+
+    ctx.socket.serverEmit("message:new", { seq: 1, message: incoming });
+
+    await vi.waitFor(() => expect(thread(ctx.queryClient, "c1").map((m) => m.text)).toEqual(["Follow-up"]));
+    await new Promise((resolve) => setTimeout(resolve, 40)); // the stale answer had its chance
+    expect(thread(ctx.queryClient, "c1").map((m) => m.text)).toEqual(["Follow-up"]);
+    expect(answers).toBe(2);
+    unsubscribe();
   });
 
   it("message:new moves its conversation to the top of the list with the new preview", () => {

@@ -143,12 +143,29 @@ function isChannelEvent(payload: unknown): payload is ChannelEvent {
  */
 export function applyMessageNew(queryClient: QueryClient, event: MessageEvent): void {
   upsertMessage(queryClient, event.message);
+  refetchThreadIfInFlight(queryClient, event.message.conversation_id);
   bumpConversationForMessage(queryClient, event.message);
 }
 
 /** `message:updated`: replace the message by id (delivery status, failure reason...). */
 export function applyMessageUpdated(queryClient: QueryClient, event: MessageEvent): void {
   upsertMessage(queryClient, event.message);
+  refetchThreadIfInFlight(queryClient, event.message.conversation_id);
+}
+
+/**
+ * A thread being fetched while its event arrives (say, opened just as the customer wrote)
+ * would be overwritten by an answer read before that commit, or had nothing to write the
+ * event into yet. Events follow their commit, so fetching again now cannot miss it.
+ */
+function refetchThreadIfInFlight(queryClient: QueryClient, conversationId: string): void {
+  const key = messageKeys.list(conversationId);
+  if (queryClient.getQueryState(key)?.fetchStatus === "fetching") {
+    // Cancel first: a first load (no data yet) would otherwise just be joined, not redone.
+    void queryClient
+      .cancelQueries({ queryKey: key, exact: true })
+      .then(() => queryClient.refetchQueries({ queryKey: key, exact: true }));
+  }
 }
 
 /**
