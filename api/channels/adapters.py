@@ -168,13 +168,23 @@ class MessengerAdapter:
     async def send_text(
         self, *, channel_external_id: str, token: str, message: OutboundText
     ) -> SendResult:
+        return await self._send(channel_external_id, token, message, {"text": message.text})
+
+    async def _send(
+        self,
+        channel_external_id: str,
+        token: str,
+        message: OutboundText | OutboundMedia,
+        content: dict[str, Any],
+    ) -> SendResult:
+        """One Send API call: recipient, messaging type and tag around `content`."""
         body: dict[str, Any] = {
             "recipient": {"id": message.recipient},
             "messaging_type": message.messaging_type,
-            "message": {"text": message.text},
+            "message": content,
         }
         if message.reference:
-            body["message"]["metadata"] = message.reference
+            content["metadata"] = message.reference
         if message.tag:
             body["tag"] = message.tag
         answer = await self.graph.request(
@@ -208,19 +218,7 @@ class MessengerAdapter:
     ) -> SendResult:
         """Send API with the uploaded attachment's id (Messenger attachments take no text)."""
         attachment = {"type": message.message_type, "payload": {"attachment_id": media_id}}
-        body: dict[str, Any] = {
-            "recipient": {"id": message.recipient},
-            "messaging_type": message.messaging_type,
-            "message": {"attachment": attachment},
-        }
-        if message.reference:
-            body["message"]["metadata"] = message.reference
-        if message.tag:
-            body["tag"] = message.tag
-        answer = await self.graph.request(
-            "POST", f"{channel_external_id}/messages", token=token, json=body
-        )
-        return SendResult(external_id=str(answer.get("message_id", "")))
+        return await self._send(channel_external_id, token, message, {"attachment": attachment})
 
     async def send_reaction(
         self, *, channel_external_id: str, token: str, reaction: OutboundReaction
