@@ -9,9 +9,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import health
+from api.apikeys.router import router as apikeys_router
 from api.auth.router import router as auth_router
 from api.channels.router import router as channels_router
 from api.config import Settings, get_settings
+from api.context import RequestContextMiddleware
 from api.db import get_engine
 from api.errors import install_error_handlers
 from api.inbox.outbox_router import router as outbox_router
@@ -51,10 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
+    # Outermost: every later layer (errors, audit, rate limits) sees the request's context.
+    app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix="/api")
     for router in (
         health.router,
         auth_router,
+        apikeys_router,
         channels_router,
         meta_router,
         inbox_router,

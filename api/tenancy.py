@@ -22,6 +22,10 @@ class TenantScope:
     tenant_id: uuid.UUID
     user_id: uuid.UUID | None
     role: Role
+    # Set when the caller is an integrator's API key rather than a signed-in user.
+    api_key_id: uuid.UUID | None = None
+    # Who, in words, for the audit log: the user's email or "API key <name> (<prefix>)".
+    actor_label: str | None = None
 
 
 class ScopedRepository(Generic[ModelT]):

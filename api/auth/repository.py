@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import RefreshToken, Tenant, User
+from api.models import ApiKey, RefreshToken, Tenant, User
 
 
 class UserRepository:
@@ -41,4 +41,21 @@ class RefreshTokenRepository:
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=at)
+        )
+
+
+class ApiKeyLookup:
+    """Find an API key by its public prefix: the key names its tenant, so this read comes
+    before any tenant is known."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        result = await self.session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
+        return result.scalar_one_or_none()
+
+    async def touch(self, key_id: uuid.UUID, at: datetime, ip: str | None) -> None:
+        await self.session.execute(
+            update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at, last_used_ip=ip)
         )

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from api.auth.permissions import Permission
 from api.models import Role
 
 MIN_PASSWORD_LENGTH = 10
@@ -84,3 +85,6 @@ class MeOut(BaseModel):
     name: str | None
     role: Role
     tenant: TenantOut
+    permissions: list[Permission] = Field(
+        description="What this role may do (the permission table); the SPA hides the rest"
+    )

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import passwords, tokens
+from api.auth.permissions import permissions_of
 from api.auth.repository import RefreshTokenRepository, UserRepository
 from api.auth.schemas import LoginRequest, MeOut, RegisterRequest, TenantOut, TokenPair
 from api.config import AuthSettings
@@ -91,6 +92,7 @@ class AuthService:
             name=user.name,
             role=user.role,
             tenant=TenantOut.model_validate(tenant),
+            permissions=permissions_of(user.role),
         )
 
     async def _issue(self, user: User, *, family_id: uuid.UUID) -> TokenPair:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from api.auth.deps import CurrentScope, TenantAdmin
+from api.auth.deps import ChannelsScope, CurrentScope
 from api.channels.service import ChannelService
 from api.deps import MetaClientDep, SecretBoxDep, SessionDep, SettingsDep
 from api.tenancy import TenantScope
@@ -31,7 +31,7 @@ def member_channels(
 
 
 def admin_channels(
-    scope: TenantAdmin,
+    scope: ChannelsScope,
     session: SessionDep,
     settings: SettingsDep,
     client: MetaClientDep,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.auth.deps import CurrentScope, TenantAgent
+from api.auth.deps import CurrentScope, SavedRepliesScope, TenantAgent
 from api.deps import SessionDep
 from api.inbox.attachments import AttachmentService, AttachmentUrl
 from api.inbox.filters import ConversationQuery
@@ -151,7 +151,7 @@ async def list_saved_replies(
 
 @router.post("/saved-replies", status_code=status.HTTP_201_CREATED)
 async def create_saved_reply(
-    body: SavedReplyCreate, scope: TenantAgent, session: SessionDep
+    body: SavedReplyCreate, scope: SavedRepliesScope, session: SessionDep
 ) -> SavedReplyOut:
     return await SavedReplyService(session, scope).create(body)
 
@@ -165,13 +165,15 @@ async def get_saved_reply(
 
 @router.patch("/saved-replies/{reply_id}")
 async def update_saved_reply(
-    reply_id: uuid.UUID, body: SavedReplyUpdate, scope: TenantAgent, session: SessionDep
+    reply_id: uuid.UUID, body: SavedReplyUpdate, scope: SavedRepliesScope, session: SessionDep
 ) -> SavedReplyOut:
     return await SavedReplyService(session, scope).edit(reply_id, body)
 
 
 @router.delete("/saved-replies/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_saved_reply(reply_id: uuid.UUID, scope: TenantAgent, session: SessionDep) -> None:
+async def delete_saved_reply(
+    reply_id: uuid.UUID, scope: SavedRepliesScope, session: SessionDep
+) -> None:
     await SavedReplyService(session, scope).remove(reply_id)
 
 

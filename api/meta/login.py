@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.deps import MANAGERS
+from api.auth.permissions import Permission, allows
 from api.auth.repository import UserRepository
 from api.config import Settings
 from api.crypto import SecretBox
@@ -140,7 +140,11 @@ class LoginService:
     async def scope_of(self, state: OAuthState) -> TenantScope:
         """The user who started the login, if they may still connect channels."""
         user = await UserRepository(self.session).get(state.user_id)
-        if user is None or user.tenant_id != state.tenant_id or user.role not in MANAGERS:
+        if (
+            user is None
+            or user.tenant_id != state.tenant_id
+            or not allows(user.role, Permission.CHANNELS_MANAGE)
+        ):
             raise LoginFailed("You are no longer allowed to connect channels.", code="forbidden")
         return TenantScope(tenant_id=user.tenant_id, user_id=user.id, role=user.role)
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from api.auth.deps import TenantAdmin
+from api.auth.deps import ChannelsScope
 from api.channels.schemas import AuthorizeUrl, ChannelOut
 from api.deps import MetaClientDep, SecretBoxDep, SessionDep, SettingsDep
 from api.errors import NotFound
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/meta", tags=["meta"])
 
 
 def connect_service(
-    scope: TenantAdmin, session: SessionDep, client: MetaClientDep, box: SecretBoxDep
+    scope: ChannelsScope, session: SessionDep, client: MetaClientDep, box: SecretBoxDep
 ) -> ConnectService:
     return ConnectService(session, scope, client, box)
 
@@ -46,7 +46,7 @@ Connect = Annotated[ConnectService, Depends(connect_service)]
     "/login", response_model=AuthorizeUrl, responses={302: {"description": "Redirect to Facebook"}}
 )
 async def login(
-    scope: TenantAdmin,
+    scope: ChannelsScope,
     session: SessionDep,
     settings: SettingsDep,
     client: MetaClientDep,
@@ -95,7 +95,7 @@ async def connect_pages(
 @router.post("/whatsapp/login", status_code=status.HTTP_201_CREATED)
 async def whatsapp_login(
     body: WhatsAppLogin,
-    scope: TenantAdmin,
+    scope: ChannelsScope,
     session: SessionDep,
     settings: SettingsDep,
     client: MetaClientDep,

@@ -16,14 +16,26 @@ from api.models.meta_account import (
     WhatsAppBusinessAccount,
 )
 from api.models.saved_reply import SavedReply
+from api.models.security import (
+    ApiKey,
+    AuditLog,
+    Invitation,
+    TenantExport,
+    TenantExportStatus,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+)
 from api.models.tenant import Tenant
 from api.models.upload import Upload
 from api.models.user import RefreshToken, Role, User
 from api.models.webhook_event import WebhookEvent, WebhookEventStatus
 
 __all__ = [
+    "ApiKey",
     "Attachment",
     "AttachmentState",
+    "AuditLog",
     "Base",
     "Channel",
     "ChannelKind",
@@ -33,6 +45,7 @@ __all__ = [
     "ConversationStatus",
     "DataDeletionRequest",
     "DataDeletionStatus",
+    "Invitation",
     "Message",
     "MessageDirection",
     "MessageStatus",
@@ -45,8 +58,13 @@ __all__ = [
     "Role",
     "SavedReply",
     "Tenant",
+    "TenantExport",
+    "TenantExportStatus",
     "Upload",
     "User",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
     "WebhookEvent",
     "WebhookEventRoute",
     "WebhookEventStatus",

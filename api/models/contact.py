@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,3 +21,5 @@ class Contact(IdMixin, TenantMixin, TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     username: Mapped[str | None] = mapped_column(String(200))
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
+    # Soft delete: hidden everywhere, restorable for 30 days, then purged.
+    deleted_at: Mapped[datetime | None]

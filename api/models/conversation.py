@@ -48,6 +48,13 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
             "last_message_at",
             "id",
         ),
+        # The trash (soft-deleted, restorable for 30 days) and its purge.
+        Index(
+            "ix_conversations_deleted",
+            "tenant_id",
+            "deleted_at",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+        ),
         # Window filters ("expiring soon") are ranges of the customer's last message.
         Index("ix_conversations_tenant_inbound", "tenant_id", "last_inbound_at"),
         # Label filter; unlabelled conversations (most) stay out of the index.
@@ -82,6 +89,8 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
     unread_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_message_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_inbound_at: Mapped[datetime | None]
+    # Soft delete: hidden from every list, restorable for 30 days, then purged.
+    deleted_at: Mapped[datetime | None]
     last_message_preview: Mapped[str | None] = mapped_column(String(280))
     snoozed_until: Mapped[datetime | None]
 

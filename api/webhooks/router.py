@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
-from api.auth.deps import TenantAdmin
+from api.auth.deps import OperationsScope
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden
 from api.models import WebhookEventStatus
@@ -55,7 +55,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 @router.get("/events")
 async def list_events(
-    scope: TenantAdmin,
+    scope: OperationsScope,
     session: SessionDep,
     status: WebhookEventStatus | None = None,
     channel_id: uuid.UUID | None = None,
@@ -70,13 +70,13 @@ async def list_events(
 
 @router.post("/events/{event_id}/replay", status_code=status.HTTP_202_ACCEPTED)
 async def replay_event(
-    event_id: uuid.UUID, scope: TenantAdmin, session: SessionDep
+    event_id: uuid.UUID, scope: OperationsScope, session: SessionDep
 ) -> WebhookEventOut:
     """Process a delivery again (idempotent: nothing lands twice)."""
     return await WebhookOperations(session, scope).replay(event_id)
 
 
 @router.get("/channels")
-async def channel_stats(scope: TenantAdmin, session: SessionDep) -> Page[ChannelWebhookStats]:
+async def channel_stats(scope: OperationsScope, session: SessionDep) -> Page[ChannelWebhookStats]:
     """Per channel: last event, processing lag, failures and backlog."""
     return Page(items=await WebhookOperations(session, scope).channel_stats())

@@ -1,4 +1,4 @@
-import type { Attachment, Channel, Conversation, Me, Message, WebhookChannel, WebhookEvent } from "@/lib/api/types";
+import type { Attachment, Channel, Conversation, Me, Message, Permission, WebhookChannel, WebhookEvent } from "@/lib/api/types";
 
 let counter = 0;
 
@@ -119,8 +119,47 @@ export function buildChannel(overrides: Partial<Channel> = {}): Channel {
   };
 }
 
+/** The permission table of api/auth/permissions.py, per role (kept in step by a test). */
+export const ROLE_PERMISSIONS: Record<Me["role"], Permission[]> = {
+  viewer: ["workspace:read"],
+  agent: ["workspace:read", "conversations:write", "saved_replies:manage"],
+  admin: [
+    "workspace:read",
+    "conversations:write",
+    "saved_replies:manage",
+    "conversations:delete",
+    "channels:manage",
+    "operations:manage",
+    "team:manage",
+    "api_keys:manage",
+    "webhooks:manage",
+    "audit:read",
+  ],
+  owner: [
+    "workspace:read",
+    "conversations:write",
+    "saved_replies:manage",
+    "conversations:delete",
+    "channels:manage",
+    "operations:manage",
+    "team:manage",
+    "api_keys:manage",
+    "webhooks:manage",
+    "audit:read",
+    "tenant:export",
+    "tenant:own",
+  ],
+};
+
 export function buildMe(role: Me["role"] = "owner"): Me {
-  return { id: "u1", email: `${role}@acme.test`, name: null, role, tenant: { id: "t1", name: "Acme" } };
+  return {
+    id: "u1",
+    email: `${role}@acme.test`,
+    name: null,
+    role,
+    tenant: { id: "t1", name: "Acme" },
+    permissions: ROLE_PERMISSIONS[role],
+  };
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {

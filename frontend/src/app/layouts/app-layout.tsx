@@ -1,11 +1,11 @@
-import { Activity, Inbox, LogOut, MessageSquareText, MessagesSquare, Plug, type LucideIcon } from "lucide-react";
+import { Activity, Inbox, LogOut, MessagesSquare, Plug, Settings, type LucideIcon } from "lucide-react";
 import type { ReactNode } from "react";
 import { NavLink, Outlet } from "react-router";
 
 import { Avatar, AvatarFallback } from "@/components/ui/avatar";
 import { useMe } from "@/features/auth/api/get-me";
 import { useLogout } from "@/features/auth/hooks/use-auth";
-import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { ReauthBanner } from "@/features/channels/components/reauth-banner";
 import { unreadIn, useUnreadSummary } from "@/features/realtime/api/get-unread-summary";
 import { PresenceDot } from "@/features/realtime/components/presence-dot";
@@ -126,7 +126,7 @@ function NavItem({ to, label, icon: Icon, testId, badge }: NavItemProps) {
  */
 export function AppLayout() {
   const status = useRealtimeConnection();
-  const isAdmin = useIsTenantAdmin() === true;
+  const canOperate = useCan("operations:manage") === true;
   const unread = useUnreadSummary();
   const totalUnread = unread === undefined ? undefined : unreadIn(unread, "total");
   useUnreadTitle(totalUnread);
@@ -148,8 +148,8 @@ export function AppLayout() {
             badge={totalUnread === undefined || totalUnread.count === 0 ? undefined : <UnreadCountBadge unread={totalUnread} />}
           />
           <NavItem to="/channels" label="Channels" icon={Plug} testId="nav-channels" />
-          <NavItem to="/settings/saved-replies" label="Saved replies" icon={MessageSquareText} testId="nav-saved-replies" />
-          {isAdmin && <NavItem to="/operations" label="Operations" icon={Activity} testId="nav-operations" />}
+          <NavItem to="/settings" label="Settings" icon={Settings} testId="nav-settings" />
+          {canOperate && <NavItem to="/operations" label="Operations" icon={Activity} testId="nav-operations" />}
         </nav>
         <div className="mt-auto flex flex-col gap-3 px-2">
           <ConnectionStatus status={status} />

@@ -87,3 +87,5 @@ export interface ApiErrorBody {
   error: string;
   detail: string;
 }
+
+export type Permission = Me["permissions"][number];

@@ -1,0 +1,4 @@
+// Placeholder until this page is built (issue 7).
+export function DataRoute() {
+  return null;
+}
