@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-PY_SOURCES := api worker realtime metasim tests scripts migrations
+PY_SOURCES := api worker realtime metasim tests scripts migrations examples
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help install install-python install-frontend install-browser dev test lint typecheck \

@@ -14,6 +14,7 @@ from api.config import get_settings
 from api.crypto import get_secret_box
 from api.db import get_engine, unit_of_work
 from api.jobs import send_job
+from api.outgoing.signing import reseal_secrets
 from api.seed import DemoSeed, seed_demo
 from api.storage import get_storage
 from api.templates.sync import SYNC_JOB, sync_job_id
@@ -79,6 +80,7 @@ def _openapi(output: str | None) -> None:
 async def _rotate_keys() -> None:
     async with unit_of_work() as session:
         count = await rotate(session, get_secret_box())
+        count += await reseal_secrets(session, get_secret_box())
     await get_engine().dispose()
     print(f"re-encrypted {count} token(s) with key {get_settings().encryption.active_key_id!r}")
 

@@ -11,7 +11,7 @@ import base64
 import binascii
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,9 +63,66 @@ class AuthSettings(BaseSettings):
     model_config = _config("AUTH_")
 
     jwt_secret: str = Field(default="dev-jwt-secret-change-me", min_length=16)
-    jwt_algorithm: str = "HS256"
+    # Pinned: tokens are verified with this one algorithm only. HMAC only, since the key is
+    # a shared secret (an RS/ES name here would invite algorithm-confusion mistakes).
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
+    # An invitation link works this long, once.
+    invitation_ttl_hours: int = Field(default=72, ge=1)
+
+
+class SecuritySettings(BaseSettings):
+    """Hardening (api/security): rate limits, the sign-in lockout, response headers, request
+    body limits and PostgreSQL row-level security.
+
+    Rate limits are GCRA buckets in Redis shared by every api process: `*_per_minute` is
+    the sustained rate and `*_burst` how many requests may come at once before it applies.
+    A refused request gets 429 with `Retry-After`. Redis down: requests are let through
+    (availability first) and a warning is logged.
+    """
+
+    model_config = _config("SECURITY_")
+
+    rate_limits_enabled: bool = True
+    # Every authenticated call, per user (access token) or per API key.
+    api_per_minute: int = Field(default=1200, ge=1)
+    api_burst: int = Field(default=300, ge=1)
+    # POST /api/auth/login per client IP, and per email (whatever the outcome).
+    login_ip_per_minute: int = Field(default=10, ge=1)
+    login_ip_burst: int = Field(default=20, ge=1)
+    login_email_per_minute: int = Field(default=6, ge=1)
+    login_email_burst: int = Field(default=10, ge=1)
+    # POST /api/auth/register per client IP (per hour: sign-ups are rare).
+    register_ip_per_hour: int = Field(default=20, ge=1)
+    register_ip_burst: int = Field(default=10, ge=1)
+    # POST /api/auth/refresh per client IP (each open tab refreshes every few minutes).
+    refresh_ip_per_minute: int = Field(default=60, ge=1)
+    refresh_ip_burst: int = Field(default=60, ge=1)
+    # GET/POST /api/invitations/{token}[/accept] per client IP (the token is the credential).
+    invitation_ip_per_minute: int = Field(default=10, ge=1)
+    invitation_ip_burst: int = Field(default=20, ge=1)
+    # After this many failed sign-ins for one email within the window, that email is locked
+    # for 2^(failures - threshold) seconds (capped), even with the right password. A
+    # successful sign-in resets the count. Unknown emails are treated the same way.
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_window_minutes: int = Field(default=15, ge=1)
+    lockout_max_seconds: int = Field(default=900, ge=1)
+    # Strict-Transport-Security is sent on requests that arrived over https (uvicorn
+    # `--proxy-headers` behind a TLS proxy); `true` sends it on every response.
+    hsts: bool = False
+    hsts_max_age_seconds: int = Field(default=31_536_000, ge=0)
+    # Request bodies above this are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Meta batches webhook deliveries (payloads reach ~3 MB), so its route gets more.
+    max_webhook_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Swagger UI at /api/docs (loads its script from a CDN). Unset: on, except in production.
+    # /api/openapi.json is always served.
+    api_docs: bool | None = None
+    # Authenticated requests run as the `parley_tenant` database role with the caller's
+    # tenant set, so PostgreSQL's row-level security hides other tenants' rows even from a
+    # query that forgot its tenant filter (defence in depth; migration 0011).
+    row_level_security: bool = True
 
 
 class EncryptionSettings(BaseSettings):
@@ -186,6 +243,29 @@ class OutboundSettings(BaseSettings):
     backoff_cap_seconds: float = Field(default=300.0, gt=0)
 
 
+class OutgoingWebhookSettings(BaseSettings):
+    """Webhooks Parley sends to integrators' endpoints (api/outgoing)."""
+
+    model_config = _config("OUTGOING_WEBHOOKS_")
+
+    # Development and tests only: accept http:// endpoint URLs (production: https only).
+    allow_http: bool = False
+    # Development and tests only: allow endpoints whose host resolves to a private,
+    # loopback or link-local address (checked at registration and before every delivery).
+    allow_private: bool = False
+    # One delivery attempt: connect, send and the first 2 KB of the answer.
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Attempts per delivery (backoff 30 s, 2 min, 10 min, 1 h, 6 h, 12 h, 24 h), then failed.
+    max_attempts: int = Field(default=8, ge=1, le=20)
+    # Delivery log retention (daily prune).
+    retention_days: int = Field(default=30, ge=1)
+    # Each process caches a tenant's subscribed endpoints this long, so message ingest does
+    # not query them on every event: a new, changed or disabled endpoint takes effect in
+    # other processes within this many seconds (at once in the process that changed it).
+    endpoint_cache_seconds: float = Field(default=5.0, ge=0)
+    max_endpoints_per_tenant: int = Field(default=20, ge=1)
+
+
 class RealtimeSettings(BaseSettings):
     """The Socket.IO gateway. Every tenant event is kept in a Redis stream for a while so a
     client that reconnects can be sent exactly what it missed; a longer gap (more events
@@ -254,6 +334,55 @@ class StorageSettings(BaseSettings):
         return None  # AWS S3 itself
 
 
+class MailSettings(BaseSettings):
+    """Outgoing email (team invitations). `MAIL_SMTP_URL` empty: no email is sent and the
+    SPA shows the invitation link to copy. `smtp://user:pass@host:587` sends with STARTTLS
+    (required), `smtps://...:465` over TLS from the start; `?tls=none` allows a plain
+    connection (a local test server only: credentials would travel in clear)."""
+
+    model_config = _config("MAIL_")
+
+    smtp_url: str = ""
+    from_address: str = Field(
+        default="", validation_alias=AliasChoices("MAIL_FROM", "MAIL_FROM_ADDRESS")
+    )
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> MailSettings:
+        if not self.smtp_url:
+            return self
+        if not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise ValueError("MAIL_SMTP_URL must be an smtp:// or smtps:// URL")
+        if "@" not in self.from_address:
+            raise ValueError("MAIL_FROM (the sender address) is required with MAIL_SMTP_URL")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_url)
+
+
+class DataSettings(BaseSettings):
+    """Data rights: the trash (soft-deleted conversations and contacts) and data exports."""
+
+    model_config = _config("DATA_")
+
+    # Deleted conversations and contacts stay restorable this long, then are purged.
+    trash_retention_days: int = Field(default=30, ge=1)
+    # A finished export archive can be downloaded this long, then it is deleted.
+    export_retention_days: int = Field(default=7, ge=1)
+
+
+class LegalSettings(BaseSettings):
+    """What the public legal pages (privacy policy, terms, data deletion) name."""
+
+    model_config = _config("LEGAL_")
+
+    company_name: str = "Parley"
+    contact_email: str = "privacy@example.com"
+
+
 class Settings(BaseSettings):
     model_config = _config("")
 
@@ -265,12 +394,17 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     meta: MetaSettings = Field(default_factory=MetaSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    outgoing_webhooks: OutgoingWebhookSettings = Field(default_factory=OutgoingWebhookSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    legal: LegalSettings = Field(default_factory=LegalSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -278,6 +412,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        """An explicit allowlist of origins (`https://host[:port]`), never a wildcard."""
+        value = [origin.rstrip("/") for origin in value]
+        for origin in value:
+            if "*" in origin or origin.lower() == "null":
+                raise ValueError("CORS_ORIGINS lists origins explicitly; no wildcard or null")
+            scheme, sep, host = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not host or "/" in host:
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin like https://host")
+        return value
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        if self.security.api_docs is not None:
+            return self.security.api_docs
+        return self.environment is not Environment.PRODUCTION
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -67,6 +68,33 @@ class Conflict(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response; some errors add fields (`fields`, `permission`...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="A stable code for programs, e.g. `not_found`.")
+    detail: str = Field(description="What went wrong, in words for people.")
+
+
+# Declared on every /api route (api.main), so the OpenAPI document says what errors look like.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "The request cannot be carried out as asked"),
+        (401, "Not signed in, or the credential is invalid, expired or revoked"),
+        (403, "The caller's role does not allow this"),
+        (404, "Not found (also another tenant's resource)"),
+        (409, "Conflicts with the current state"),
+        (413, "The request body is too large"),
+        (422, "The request is invalid (`fields` says where)"),
+        (429, "Too many requests (see `Retry-After`)"),
+        (502, "Meta refused or could not be reached"),
+        (503, "A dependency is unavailable; try again shortly"),
+    )
+}
 
 
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -129,9 +157,19 @@ CONNECTION_ERRORS = frozenset(
 )
 
 
+# PostgreSQL refuses NUL characters in text and jsonb values: input it cannot store, which
+# the client sent, so a 422 rather than a 500.
+UNSTORABLE_TEXT_ERRORS = frozenset(
+    {"CharacterNotInRepertoireError", "UntranslatableCharacterError"}
+)
+
+
 async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     original = type(getattr(exc.orig, "__cause__", None) or exc.orig).__name__
+    if original in UNSTORABLE_TEXT_ERRORS:
+        detail = "Text must not contain NUL (\\u0000) characters."
+        return JSONResponse(error_body("invalid_text", detail), 422)
     if (
         exc.connection_invalidated
         or original in CONNECTION_ERRORS

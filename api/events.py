@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import get_settings
 from api.db import after_commit
+from api.outgoing import fanout as outgoing_fanout
 from api.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,8 @@ def emit(session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[
         await publish(tenant_id, event, payload)
 
     after_commit(session, _publish)
+    # Outgoing webhooks: deliveries written in this same transaction (api/outgoing/fanout).
+    outgoing_fanout.record(session, tenant_id, event, payload)
 
 
 async def disconnect_user(user_id: uuid.UUID) -> None:

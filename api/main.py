@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from api import health
 from api.apikeys.router import router as apikeys_router
+from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.channels.router import router as channels_router
-from api.config import Settings, get_settings
+from api.config import SecuritySettings, Settings, get_settings
 from api.context import RequestContextMiddleware
+from api.data.router import router as data_router
 from api.db import get_engine
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.inbox.outbox_router import router as outbox_router
 from api.inbox.router import router as inbox_router
+from api.invitations.router import router as invitations_router
+from api.legal.router import router as legal_router
 from api.logging import configure_logging
 from api.meta.router import router as meta_router
+from api.outgoing.router import router as outgoing_router
 from api.redis import get_redis
+from api.security.body_limit import BodyLimitMiddleware
+from api.security.headers import SecurityHeadersMiddleware
 from api.team.router import router as team_router
 from api.templates.router import router as templates_router
 from api.uploads.router import router as uploads_router
@@ -34,38 +43,63 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await get_engine().dispose()
 
 
+class ParleyAPI(FastAPI):
+    """FastAPI with the security headers as its very outermost layer: outside Starlette's
+    ServerErrorMiddleware, so even an unexpected 500 carries them."""
+
+    def __init__(self, security: SecuritySettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.security = security
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), self.security)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    app = ParleyAPI(
+        settings.security,
         title="Parley API",
         version="0.1.0",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Swagger UI loads its script from a CDN: off in production unless SECURITY_API_DOCS.
+        docs_url="/api/docs" if settings.api_docs_enabled else None,
         redoc_url=None,
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost: an oversized body is refused before anything reads it (and the 413 still
+    # gets CORS headers, so a browser sees it).
+    app.add_middleware(BodyLimitMiddleware, settings=settings.security)
     if settings.cors_origins:
+        # An explicit allowlist (validated: no wildcard); bearer tokens, never cookies.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
+            allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After"],
         )
     # Outermost: every later layer (errors, audit, rate limits) sees the request's context.
     app.add_middleware(RequestContextMiddleware)
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
     for router in (
         health.router,
         auth_router,
         apikeys_router,
+        audit_router,
         channels_router,
         meta_router,
+        outgoing_router,
         inbox_router,
         outbox_router,
+        data_router,
+        legal_router,
         templates_router,
         team_router,
+        invitations_router,
         uploads_router,
         webhooks_router,
     ):

@@ -125,12 +125,16 @@ class Storage:
             async with response["Body"] as stream:
                 return bytes(await stream.read())
 
-    async def presigned_get(self, key: str, filename: str | None = None) -> str:
-        """A GET URL valid for `presign_seconds`, signed for the browser-facing endpoint."""
+    async def presigned_get(
+        self, key: str, filename: str | None = None, *, download: bool = False
+    ) -> str:
+        """A GET URL valid for `presign_seconds`, signed for the browser-facing endpoint;
+        `download` makes browsers save the file rather than show it."""
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
         if filename:
+            disposition = "attachment" if download else "inline"
             params["ResponseContentDisposition"] = (
-                f'inline; filename="{filename.replace(chr(34), "")}"'
+                f'{disposition}; filename="{filename.replace(chr(34), "")}"'
             )
         async with self._client(self.settings.public_endpoint_url or None) as s3:
             url: str = await s3.generate_presigned_url(
@@ -186,6 +190,34 @@ class Storage:
         except STORE_ERRORS as exc:
             raise _unavailable(exc) from exc
         return written
+
+    async def upload_file(self, key: str, file: IO[bytes], content_type: str) -> None:
+        """Upload a file from disk in parts (a managed multipart upload): never all of it
+        in memory. `StorageError` on failure."""
+        try:
+            async with self._client() as s3:
+                await s3.upload_fileobj(
+                    file, self.bucket, key, ExtraArgs={"ContentType": content_type}
+                )
+        except STORE_ERRORS as exc:
+            raise _unavailable(exc) from exc
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with `prefix` (a page of up to 1,000 keys
+        at a time); how many were deleted. `StorageError` on failure."""
+        if not prefix:
+            raise ValueError("refusing to delete the whole bucket")
+        deleted = 0
+        try:
+            async with self._client() as s3:
+                paginator = s3.get_paginator("list_objects_v2")
+                async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                    keys = [item["Key"] for item in page.get("Contents", [])]
+                    await self.delete_many(keys)
+                    deleted += len(keys)
+        except STORE_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        return deleted
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Delete up to 1,000 objects in one call (keys with no object are fine)."""

@@ -5,6 +5,8 @@ import tailwindcss from "@tailwindcss/vite";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type ProxyOptions } from "vite";
 
+import { originOf, securityHeaders, storageOriginsFromEnv } from "./security-headers.mjs";
+
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -19,6 +21,20 @@ const host = "127.0.0.1";
 const webPort = portFromEnv("PARLEY_WEB_PORT", 8000);
 const apiPort = portFromEnv("PARLEY_API_PORT", 8001);
 const realtimePort = portFromEnv("PARLEY_REALTIME_PORT", 8002);
+
+// The SPA's headers (CSP, frame denial, nosniff...): the same builder the production static
+// server uses (security-headers.mjs). Storage is where uploads and attachments go; `make dev`
+// passes STORAGE_ENDPOINT_URL, and its SeaweedFS port is the fallback.
+const publicOrigin = process.env.PUBLIC_BASE_URL || `http://localhost:${webPort}`;
+const storageOrigins = storageOriginsFromEnv(process.env);
+if (storageOrigins.length === 0) {
+  storageOrigins.push(`http://127.0.0.1:${portFromEnv("PARLEY_S3_PORT", 8333)}`);
+}
+// In development customers' profile pictures come from metasim over plain http.
+const metasim = originOf(process.env.META_GRAPH_BASE_URL ?? "");
+const imageOrigins = metasim?.startsWith("http:") ? [metasim] : [];
+const devHeaders = securityHeaders({ dev: true, publicOrigin, storageOrigins, imageOrigins });
+const previewHeaders = securityHeaders({ publicOrigin, storageOrigins });
 
 // One origin for the browser: the SPA at /, the API at /api, Socket.IO at /socket.io.
 const proxy: Record<string, ProxyOptions> = {
@@ -36,6 +52,7 @@ export default defineConfig({
     port: webPort,
     strictPort: true,
     proxy,
+    headers: devHeaders,
     // The HMR socket shares the page's port (no extra port to open or forward) and its own
     // path, so it never collides with the proxied /socket.io upgrade. PARLEY_WEB_HMR=0 turns
     // it off, e.g. for headless browser runs that must not reload mid-test.
@@ -49,6 +66,7 @@ export default defineConfig({
     port: webPort,
     strictPort: true,
     proxy,
+    headers: previewHeaders,
   },
   build: {
     sourcemap: true,

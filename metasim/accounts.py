@@ -18,6 +18,7 @@ from metasim.tokens import (
     require_page_token,
     require_scope,
     require_user_token,
+    revoke_user,
 )
 from metasim.world import BUSINESS_SCOPE, PAGE_TASKS, PhoneNumber, Waba
 
@@ -125,6 +126,16 @@ def me_permissions(state: SimState, principal: Principal) -> JSONDict:
     """``GET /me/permissions``: the scopes this token was granted."""
     require_user_token(principal)
     return {"data": [{"permission": s, "status": "granted"} for s in principal.scopes]}
+
+
+def revoke_permissions(state: SimState, principal: Principal, user_id: str) -> JSONDict:
+    """``DELETE /{user-id}/permissions`` (or ``/me/permissions``): the user removes the app;
+    every token they gave it stops working (their page tokens too)."""
+    require_user_token(principal)
+    if user_id not in ("me", principal.user_id):
+        raise GraphFailure(unknown_object(user_id, "DELETE"))
+    revoke_user(state, principal.user_id or "", principal.app_id)
+    return {"success": True}
 
 
 # Businesses, WABAs and numbers --------------------------------------------------------

@@ -286,6 +286,8 @@ def _edge(state: SimState, request: GraphRequest, edge: str, notes: CallNotes) -
             return accounts.me_businesses(state, request, principal, notes)
         if edge == "permissions":
             return accounts.me_permissions(state, principal)
+    if edge == "permissions" and method == "DELETE":
+        return accounts.revoke_permissions(state, principal, node)
     if edge == "subscribed_apps" and method in ("GET", "POST", "DELETE"):
         if node in state.wabas:
             return accounts.waba_subscribed_apps(state, request, principal, notes)

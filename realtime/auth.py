@@ -57,12 +57,16 @@ async def authenticate(settings: AuthSettings, token: object) -> Identity:
         raise Refused("unauthorized", "invalid or expired token") from exc
     try:
         async with db.get_sessionmaker()() as session:
-            user = await UserRepository(session).get(claims.user_id)
+            users = UserRepository(session)
+            user = await users.get(claims.user_id)
+            tenant = await users.get_tenant(claims.tenant_id)
     except Exception as exc:
         logger.warning("could not load the user of a socket (%s)", type(exc).__name__)
         raise Refused("unavailable", "try again shortly") from exc
     if user is None or user.tenant_id != claims.tenant_id:
         raise Refused("unauthorized", "unknown user")
+    if tenant is None or tenant.deletion_requested_at is not None:
+        raise Refused("unauthorized", "this workspace is being deleted")
     return Identity(
         user_id=user.id,
         tenant_id=user.tenant_id,

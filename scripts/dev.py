@@ -249,6 +249,9 @@ def run(args: argparse.Namespace) -> None:
     env.setdefault("META_OAUTH_DIALOG_URL", f"http://localhost:{sim}")
     env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{web}")
     env.setdefault("METASIM_WEBHOOK_URL", f"http://127.0.0.1:{api}/api/webhooks/meta")
+    # Outgoing webhooks to a receiver on this machine (examples/webhook_receiver.py).
+    env.setdefault("OUTGOING_WEBHOOKS_ALLOW_HTTP", "true")
+    env.setdefault("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", "true")
     busy = [port for port in (web, api, rt, sim) if port_open("127.0.0.1", port)]
     if busy:
         raise SystemExit(

@@ -25,6 +25,9 @@ os.environ.update(
     META_VERIFY_TOKEN="test-verify-token",
     AUTH_JWT_SECRET="test-jwt-secret-0123456789abcdef",
     LOG_LEVEL="WARNING",
+    # Test receivers listen on 127.0.0.1 over http; tests of the guards turn these off.
+    OUTGOING_WEBHOOKS_ALLOW_HTTP="true",
+    OUTGOING_WEBHOOKS_ALLOW_PRIVATE="true",
 )
 
 import asyncio  # noqa: E402

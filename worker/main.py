@@ -19,9 +19,12 @@ from arq.worker import Function, func
 from api.config import get_settings
 from api.db import get_engine
 from api.inbox.receipts import MAX_TRIES as RECEIPT_MAX_TRIES
+from api.invitations.email import SEND_INVITATION_EMAIL_JOB
 from api.jobs import QUEUE_NAME, WEBHOOK_QUEUE_NAME
 from api.logging import configure_logging
 from api.meta.graph import get_graph_client
+from api.outgoing.jobs import DELIVER_JOB as OUTGOING_DELIVER_JOB
+from api.outgoing.jobs import PRUNE_JOB as OUTGOING_PRUNE_JOB
 from worker import tasks
 
 
@@ -82,6 +85,20 @@ class WorkerSettings:
         func(tasks.send_reaction, name="inbox.send_reaction", max_tries=SEND_MAX_TRIES),
         # A receipt job logs and gives up itself at its last try.
         func(tasks.send_read_receipt, name="inbox.send_read_receipt", max_tries=RECEIPT_MAX_TRIES),
+        # Outgoing webhooks: backoff re-runs the job; the cap is counted on the delivery row.
+        func(tasks.deliver_outgoing_webhook, name=OUTGOING_DELIVER_JOB, max_tries=SEND_MAX_TRIES),
+        func(tasks.prune_outgoing_webhooks, name=OUTGOING_PRUNE_JOB, max_tries=2, timeout=600),
+        # Data rights: an export streams a whole tenant (a million messages: minutes); an
+        # erasure retries until its files are gone too.
+        func(tasks.build_export, name="data.build_export", max_tries=3, timeout=3600),
+        func(tasks.erase_tenant, name="data.erase_tenant", max_tries=20, timeout=3600),
+        # The job's arguments hold the invitation token: keep no result (and args) after it.
+        func(
+            tasks.send_invitation_email,
+            name=SEND_INVITATION_EMAIL_JOB,
+            max_tries=tasks.INVITATION_EMAIL_TRIES,
+            keep_result=0,
+        ),
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
@@ -92,6 +109,13 @@ class WorkerSettings:
         cron(tasks.redrive_outbound, second={0}, unique=True, run_at_startup=True, timeout=300),
         cron(tasks.redrive_reactions, second={15}, unique=True, run_at_startup=True, timeout=300),
         cron(tasks.wake_snoozed_conversations, second={30}, unique=True, run_at_startup=True),
+        # Outgoing webhook deliveries whose job Redis lost (invariant 4), and the log's retention.
+        cron(tasks.sweep_outgoing_webhooks, second={45}, unique=True, run_at_startup=True),
+        cron(tasks.prune_outgoing_webhooks, hour={4}, minute={37}, second={0}, unique=True),
+        # Data rights: the trash's retention, expired exports, and lost export/erasure jobs.
+        cron(tasks.purge_trash, hour={4}, minute={47}, second={0}, unique=True, timeout=1800),
+        cron(tasks.prune_exports, minute={53}, second={0}, unique=True, timeout=600),
+        cron(tasks.redrive_data_jobs, minute=set(range(2, 60, 5)), second={20}, unique=True),
     ]
     max_jobs = 50
     job_timeout = 60

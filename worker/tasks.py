@@ -17,6 +17,9 @@ from api.channels.history import MAX_CONVERSATIONS, HistoryImport, parse_thread
 from api.config import get_settings
 from api.contacts.profiles import fetch_profile
 from api.crypto import get_secret_box
+from api.data import housekeeping as data_housekeeping
+from api.data.erase import TenantEraser
+from api.data.export_builder import ExportBuilder
 from api.db import unit_of_work
 from api.inbox.dispatch import Dispatcher
 from api.inbox.media import MediaFetch, check_digest, is_permanent
@@ -24,12 +27,15 @@ from api.inbox.reaction_sending import ReactionDispatcher, requeue_stale_reactio
 from api.inbox.receipts import ReadReceiptDispatcher
 from api.inbox.redrive import redrive_sends, sweep
 from api.inbox.snooze import wake_snoozed
+from api.invitations.email import send_invitation_email as send_invitation_mail
 from api.jobs import WEBHOOK_QUEUE_NAME, send_job
+from api.mail import MailError
 from api.meta.client import MetaClient
 from api.meta.errors import ErrorAction, GraphError
 from api.meta.graph import get_graph_client
 from api.models import WebhookEventStatus
-from api.storage import get_storage
+from api.outgoing import delivery as outgoing
+from api.storage import StorageError, get_storage
 from api.templates.sync import enqueue_all_syncs, run_sync
 from api.uploads.cleanup import prune_unused_uploads
 from api.webhooks.processing import WebhookProcessor, record_failure
@@ -259,3 +265,81 @@ async def wake_snoozed_conversations(ctx: dict[str, Any]) -> int:
     if woken:
         logger.info("woke %d snoozed conversations", woken)
     return woken
+
+
+INVITATION_EMAIL_TRIES = 5
+
+
+async def send_invitation_email(ctx: dict[str, Any], invitation_id: str, token: str) -> str:
+    """Email an invitation's link (api.invitations.email); a refusing or unreachable mail
+    server is retried with backoff a few times, then given up (the admin has the link)."""
+    try:
+        sent = await send_invitation_mail(get_settings(), uuid.UUID(invitation_id), token)
+    except MailError as exc:
+        job_try = int(ctx.get("job_try", 1))
+        if job_try >= INVITATION_EMAIL_TRIES:
+            logger.warning("gave up emailing invitation %s: %s", invitation_id, exc)
+            return "failed"
+        logger.info("emailing invitation %s failed (%s); retrying", invitation_id, exc)
+        raise Retry(defer=backoff_seconds(job_try, base=10.0, cap=600.0)) from exc
+    return "sent" if sent else "skipped"
+
+
+async def deliver_outgoing_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
+    """One attempt at an outgoing webhook delivery; a failed one comes back after its
+    backoff under the same job id (the attempts are counted on the row)."""
+    outcome = await outgoing.deliver(uuid.UUID(delivery_id))
+    if outcome.retry_in is not None:
+        raise Retry(defer=outcome.retry_in)
+    return outcome.summary
+
+
+async def sweep_outgoing_webhooks(ctx: dict[str, Any]) -> int:
+    """Every minute: re-enqueue overdue outgoing deliveries whose job was lost."""
+    requeued = await outgoing.requeue_due()
+    if requeued:
+        logger.info("re-enqueued %d overdue outgoing webhook deliveries", requeued)
+    return requeued
+
+
+async def prune_outgoing_webhooks(ctx: dict[str, Any]) -> int:
+    """Daily: drop delivery log entries past OUTGOING_WEBHOOKS_RETENTION_DAYS."""
+    return await outgoing.prune_old()
+
+
+# --- data rights (api.data) -----------------------------------------------------------
+
+
+async def build_export(ctx: dict[str, Any], export_id: str) -> str:
+    """Build a tenant's data export into object storage (progress saved as it goes)."""
+    return await ExportBuilder(get_storage()).run(uuid.UUID(export_id))
+
+
+async def erase_tenant(ctx: dict[str, Any], tenant_id: str) -> str:
+    """Erase a tenant whose owner deleted it; a failure (storage down) retries with backoff
+    and carries on where it stopped."""
+    eraser = TenantEraser(get_meta_client(), get_secret_box(), get_storage())
+    try:
+        return await eraser.run(uuid.UUID(tenant_id))
+    except StorageError as exc:
+        logger.warning("erasing tenant %s: %s; retrying", tenant_id, exc)
+        raise Retry(defer=backoff_seconds(ctx.get("job_try", 1), base=30)) from exc
+
+
+async def purge_trash(ctx: dict[str, Any]) -> str:
+    """Daily: erase conversations and contacts deleted more than DATA_TRASH_RETENTION_DAYS ago."""
+    days = get_settings().data.trash_retention_days
+    report = await data_housekeeping.purge_trash(get_storage(), timedelta(days=days))
+    return f"purged {report.conversations} conversations, {report.contacts} contacts, {report.files} files"
+
+
+async def prune_exports(ctx: dict[str, Any]) -> int:
+    """Hourly: delete export archives past their expiry (object and row)."""
+    days = get_settings().data.export_retention_days
+    return await data_housekeeping.prune_exports(get_storage(), timedelta(days=days))
+
+
+async def redrive_data_jobs(ctx: dict[str, Any]) -> str:
+    """Every few minutes: exports and tenant erasures whose job Redis lost (invariant 4)."""
+    report = await data_housekeeping.redrive()
+    return f"exports {report.exports}, interrupted {report.interrupted}, erasures {report.erasures}"

@@ -12,6 +12,7 @@ token or message body in `details`.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -38,12 +39,17 @@ class AuditAction(StrEnum):
     CHANNEL_DISCONNECTED = "channel.disconnected"
     CHANNEL_REAUTHORIZED = "channel.reauthorized"
     CHANNEL_UPDATED = "channel.updated"
+    # Meta revoked the login a channel was connected through (deauthorize / data deletion).
+    CHANNEL_TOKEN_REVOKED = "channel.token_revoked"  # noqa: S105
+    # The daily token check found a channel's token dead or expired.
+    CHANNEL_NEEDS_REAUTH = "channel.needs_reauth"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
     WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
     WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
     WEBHOOK_ENDPOINT_SECRET_ROTATED = "webhook_endpoint.secret_rotated"  # noqa: S105
+    WEBHOOK_ENDPOINT_SECRET_REVEALED = "webhook_endpoint.secret_revealed"  # noqa: S105
     WEBHOOK_DELIVERY_RESENT = "webhook_delivery.resent"
     EXPORT_REQUESTED = "data.export_requested"
     EXPORT_DOWNLOADED = "data.export_downloaded"
@@ -67,10 +73,12 @@ async def record(
     details: dict[str, Any] | None = None,
     actor_label: str | None = None,
     actor_user_id: uuid.UUID | None = None,
+    system: bool = False,
 ) -> AuditLog:
     """Add one entry to the session. Without a scope (sign-in, a job) pass `tenant_id` and,
     where known, `actor_label`; the actor is then `anonymous` (or `system` outside a
-    request)."""
+    request). `system=True` marks a scope-less entry as the platform's own doing even
+    inside a request (Meta's server-to-server callbacks)."""
     request = current_request()
     if scope is not None:
         tenant = scope.tenant_id
@@ -82,11 +90,15 @@ async def record(
         tenant = tenant_id
         if actor_user_id is not None:
             actor_type = "user"
+        elif system:
+            actor_type = "system"
         else:
             actor_type = "anonymous" if request is not None else "system"
         label = actor_label
     target_type, target_id, target_label = target if target is not None else (None, None, None)
     entry = AuditLog(
+        # The clock, not the transaction's start: entries of one request keep their order.
+        created_at=datetime.now(UTC),
         tenant_id=tenant,
         action=action.value,
         actor_type=actor_type,

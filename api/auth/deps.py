@@ -5,6 +5,10 @@ A bearer credential is either a user's access token (a JWT) or an integrator's A
 (`prly_...`); both use `Authorization: Bearer`. Each route takes exactly one of the scope
 aliases below, which names its permission; `tests/api/security/test_role_matrix.py` reads
 them back from the routes.
+
+Once the caller is known, the call counts against its rate limit (per user or per API
+key, `api.security.ratelimit`) and the request's transaction is confined to its tenant by
+PostgreSQL row-level security (`api.security.rls`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from api.auth.repository import UserRepository
 from api.auth.tokens import InvalidToken, decode_access_token
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, Unauthorized
+from api.security.ratelimit import LimitName, get_rate_limiter
+from api.security.rls import enter_tenant
 from api.tenancy import TenantScope
 
 bearer_scheme = HTTPBearer(
@@ -65,7 +71,17 @@ async def get_scope(
         scope = TenantScope(
             tenant_id=user.tenant_id, user_id=user.id, role=user.role, actor_label=user.email
         )
+    await _throttle(scope)
+    if settings.security.row_level_security:
+        # From here on PostgreSQL shows this request only its tenant's rows (api.security.rls).
+        await enter_tenant(session, scope.tenant_id)
     return scope
+
+
+async def _throttle(scope: TenantScope) -> None:
+    """Every authenticated call counts against its API key's or its user's bucket."""
+    identity = f"key:{scope.api_key_id}" if scope.api_key_id else f"user:{scope.user_id}"
+    await get_rate_limiter().check(LimitName.API, identity)
 
 
 Authenticated = Annotated[TenantScope, Depends(get_scope)]

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.log import AuditAction, record
+from api.audit.targets import channel_details, channel_target
 from api.channels.schemas import emit_channel_updated
 from api.crypto import DecryptionError, SecretBox
 from api.errors import AppError
@@ -42,6 +44,16 @@ async def check_channel_tokens(
         if verdict is False:
             channel.status = ChannelStatus.NEEDS_REAUTH
             report.needs_reauth += 1
+            await record(
+                session,
+                None,
+                AuditAction.CHANNEL_NEEDS_REAUTH,
+                tenant_id=channel.tenant_id,
+                target=channel_target(channel),
+                details=channel_details(channel, reason="token_check"),
+                actor_label="Token health check",
+                system=True,
+            )
         channel.token_checked_at = datetime.now(UTC)
         emit_channel_updated(session, channel)
     await session.flush()

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.log import AuditAction, record
+from api.audit.targets import channel_details, channel_target
 from api.channels.repository import ChannelRepository
 from api.channels.schemas import ChannelOut, ChannelUpdate, channel_out, emit_channel_updated
 from api.config import Settings
@@ -47,10 +49,27 @@ class ChannelService:
     async def change(self, channel_id: uuid.UUID, change: ChannelUpdate) -> ChannelOut:
         """Apply the fields given (name, read receipts); announced as `channel:updated`."""
         channel = await self._channel(channel_id)
-        if change.name is not None:
+        changes: dict[str, object] = {}
+        if change.name is not None and change.name != channel.name:
+            changes["name"] = {"from": channel.name, "to": change.name}
             channel.name = change.name
-        if change.send_read_receipts is not None:
+        if (
+            change.send_read_receipts is not None
+            and change.send_read_receipts != channel.send_read_receipts
+        ):
+            changes["send_read_receipts"] = {
+                "from": channel.send_read_receipts,
+                "to": change.send_read_receipts,
+            }
             channel.send_read_receipts = change.send_read_receipts
+        if changes:
+            await record(
+                self.session,
+                self.scope,
+                AuditAction.CHANNEL_UPDATED,
+                target=channel_target(channel),
+                details=channel_details(channel, changes=changes),
+            )
         return self._changed(channel)
 
     async def disconnect(self, channel_id: uuid.UUID) -> ChannelOut:
@@ -58,6 +77,13 @@ class ChannelService:
         channel = await self._channel(channel_id)
         if channel.status is not ChannelStatus.DISCONNECTED:
             await self._unsubscribe(channel)
+            await record(
+                self.session,
+                self.scope,
+                AuditAction.CHANNEL_DISCONNECTED,
+                target=channel_target(channel),
+                details=channel_details(channel, previous_status=channel.status.value),
+            )
         wipe_token(channel)
         channel.status = ChannelStatus.DISCONNECTED
         channel.is_primary = False

@@ -58,7 +58,8 @@ async def _emit_conversations(session: AsyncSession, contact: Contact) -> None:
     result = await session.execute(
         select(Conversation)
         .options(joinedload(Conversation.contact), joinedload(Conversation.channel))
-        .where(Conversation.contact_id == contact.id)
+        # Those in the trash stay out of the lists.
+        .where(Conversation.contact_id == contact.id, Conversation.deleted_at.is_(None))
     )
     now = datetime.now(UTC)
     for conversation in result.scalars():

@@ -4,10 +4,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import AppError, NotFound
-from api.models import Attachment, AttachmentState
+from api.models import Attachment, AttachmentState, Conversation, Message
 from api.storage import Storage
 from api.tenancy import ScopedRepository, TenantScope
 
@@ -18,7 +19,18 @@ class AttachmentUrl(BaseModel):
 
 
 class AttachmentRepository(ScopedRepository[Attachment]):
+    """Files of messages whose conversation is not in the trash."""
+
     model = Attachment
+
+    def scoped(self) -> Select[Attachment]:
+        return (
+            super()
+            .scoped()
+            .join(Message, Message.id == Attachment.message_id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.deleted_at.is_(None))
+        )
 
 
 class AttachmentService:

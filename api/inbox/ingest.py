@@ -3,7 +3,8 @@ and imported history, as contact, conversation, message and attachment rows.
 
 Idempotent by construction: contacts and conversations are upserted on their natural
 keys, and a message lands once per (channel, provider id); concurrent workers handling
-the same customer never collide. Events are emitted after the commit.
+the same customer never collide. Events are emitted after the commit. A new message in a
+conversation that is in the trash restores it (api.data.revive says why).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.sql.elements import Label
 
 from api import events, jobs
 from api.channels.events import InboundMessage, MediaRef, OutboundEcho, Reaction
+from api.data.revive import revive
 from api.inbox.schemas import conversation_out
 from api.inbox.statuses import StatusApplier, apply_to_message
 from api.inbox.views import emit_message, message_payload
@@ -126,6 +128,7 @@ class InboundRecorder:
         conversation = await self._bump(
             conversation_id, item.type, item.text, item.sent_at, inbound=True
         )
+        await revive(self.session, None, conversation, contact, reason="customer_wrote")
         touch_channel(channel)
         if contact_is_new and item.contact_name is None:
             jobs.enqueue_job(
@@ -161,6 +164,7 @@ class InboundRecorder:
         conversation = await self._bump(
             conversation_id, echo.type, echo.text, echo.sent_at, inbound=False
         )
+        await revive(self.session, None, conversation, contact, reason="business_wrote_elsewhere")
         await StatusApplier(self.session).apply_pending(message)
         await self._emit(channel, contact, message, conversation, attachments)
         return "echo written elsewhere" if message.written_elsewhere else "echo recorded"
@@ -452,7 +456,9 @@ class HistoryRecorder(InboundRecorder):
             )
             new += stored is not None
         await self._catch_up(conversation_id, messages)
-        self.emit_conversation(await self._load(conversation_id))
+        conversation = await self._load(conversation_id)
+        if conversation.deleted_at is None:  # one in the trash stays out of the lists
+            self.emit_conversation(conversation)
         return new
 
     async def _catch_up(self, conversation_id: uuid.UUID, messages: list[HistoricMessage]) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import events, jobs
 from api.channels.repository import ChannelRepository
 from api.contacts.phone import PhoneNumber
+from api.data.revive import revive
 from api.errors import AppError, Conflict, NotFound
 from api.inbox.outbox_repository import ConversationStarts, OutboxRepository
 from api.inbox.policy import INVALID_REQUEST, SendDecision, SendIntent, decide
@@ -185,12 +186,15 @@ class Outbox:
             if existing is not None:
                 message = await self._replay(existing, request)
                 conversation = await self.conversations.get_full(existing.conversation_id)
-                assert conversation is not None
+                if conversation is None:  # deleted since (in the trash)
+                    raise NotFound("Conversation not found.")
                 return Started(self._conversation_out(conversation), message, replayed=True)
         starts = ConversationStarts(self.session, self.scope)
         now = datetime.now(UTC)
         contact_id = await starts.contact(channel, phone.digits)
         conversation = await starts.conversation(channel, contact_id, now)
+        # Writing to someone whose conversation is in the trash brings it back.
+        await revive(self.session, self.scope, conversation, reason="business_wrote")
         sent = await self._queue(conversation, draft, idempotency_key, request)
         return Started(self._conversation_out(conversation), sent.message, sent.replayed)
 
@@ -207,7 +211,8 @@ class Outbox:
         if message.status is not MessageStatus.FAILED:
             raise Conflict("Only a failed message can be sent again.", code="not_failed")
         conversation = await self.conversations.get_full(message.conversation_id)
-        assert conversation is not None
+        if conversation is None:  # its conversation is in the trash
+            raise NotFound("Message not found.")
         self._check_channel(conversation.channel)
         template_status = await self._template_status_of(message)
         self._check_decision(

@@ -126,7 +126,8 @@ class ReactionService:
         if message is None:
             raise NotFound("Message not found.")
         conversation = await self.conversations.get_full(message.conversation_id)
-        assert conversation is not None
+        if conversation is None:  # its conversation is in the trash
+            raise NotFound("Message not found.")
         entry = business_entry(message)
         if str((entry or {}).get("emoji", "")) == emoji:
             return await self._out(message)  # already chosen: nothing to do, nothing sent

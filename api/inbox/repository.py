@@ -12,7 +12,14 @@ from api.tenancy import ScopedRepository
 
 
 class ConversationRepository(ScopedRepository[Conversation]):
+    """The tenant's conversations in use. One in the trash (soft-deleted, `api.data.trash`)
+    is not found here, so reading it, its messages, sending to it, changing it or joining
+    its socket room all answer 404 until it is restored."""
+
     model = Conversation
+
+    def scoped(self) -> Select[Conversation]:
+        return super().scoped().where(Conversation.deleted_at.is_(None))
 
     def _with_relations(self) -> Select[Conversation]:
         return self.scoped().options(

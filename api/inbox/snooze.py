@@ -34,7 +34,8 @@ async def wake_page(session: AsyncSession, limit: int) -> int:
     statement = (
         select(Conversation)
         .options(joinedload(Conversation.contact), joinedload(Conversation.channel))
-        .where(SNOOZED, Conversation.snoozed_until <= func.now())
+        # One in the trash sleeps on; it wakes when restored (if its time has come).
+        .where(SNOOZED, Conversation.snoozed_until <= func.now(), Conversation.deleted_at.is_(None))
         .order_by(Conversation.snoozed_until, Conversation.id)
         .limit(limit)
         .with_for_update(of=Conversation, skip_locked=True)

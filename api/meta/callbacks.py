@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.log import AuditAction, record
+from api.audit.targets import channel_details, channel_target
 from api.channels.schemas import emit_channel_updated
 from api.errors import AppError
 from api.models import (
@@ -87,12 +89,15 @@ async def _channels_through(session: AsyncSession, accounts: list[MetaAccount]) 
 async def deauthorize(session: AsyncSession, fb_user_id: str) -> int:
     """The user removed the app: their token is revoked and their channels need re-auth."""
     accounts = await _accounts(session, fb_user_id)
+    # Meta may repeat the callback; only a login revoked now is news for the audit log.
+    newly_revoked = [a for a in accounts if a.status is not MetaAccountStatus.REVOKED]
     for account in accounts:
         account.status = MetaAccountStatus.REVOKED
         wipe_token(account)
     channels = await _channels_through(session, accounts)
     for channel in channels:
         channel.status = ChannelStatus.NEEDS_REAUTH
+    await _audit_revoked(session, newly_revoked, channels, reason="deauthorized")
     await session.flush()
     _announce(session, channels)
     return len(channels)
@@ -106,6 +111,7 @@ async def delete_user_data(session: AsyncSession, fb_user_id: str) -> DataDeleti
     for channel in channels:
         wipe_token(channel)
         channel.status = ChannelStatus.NEEDS_REAUTH
+    await _audit_revoked(session, accounts, channels, reason="data_deletion_request")
     for account in accounts:
         await session.delete(account)
     await session.flush()
@@ -122,6 +128,40 @@ async def delete_user_data(session: AsyncSession, fb_user_id: str) -> DataDeleti
     session.add(request)
     await session.flush()
     return request
+
+
+async def _audit_revoked(
+    session: AsyncSession, accounts: list[MetaAccount], channels: list[Channel], *, reason: str
+) -> None:
+    """One entry per affected channel (and per login that had none), in its own tenant,
+    with Meta as the (system) actor."""
+    revoked = {account.id for account in accounts}
+    for channel in channels:
+        if channel.meta_account_id not in revoked:
+            continue
+        await record(
+            session,
+            None,
+            AuditAction.CHANNEL_TOKEN_REVOKED,
+            tenant_id=channel.tenant_id,
+            target=channel_target(channel),
+            details=channel_details(channel, reason=reason),
+            actor_label="Meta",
+            system=True,
+        )
+    with_channels = {channel.meta_account_id for channel in channels}
+    for account in accounts:
+        if account.id not in with_channels:
+            await record(
+                session,
+                None,
+                AuditAction.CHANNEL_TOKEN_REVOKED,
+                tenant_id=account.tenant_id,
+                target=("meta_account", account.id, account.name),
+                details={"reason": reason},
+                actor_label="Meta",
+                system=True,
+            )
 
 
 def _announce(session: AsyncSession, channels: list[Channel]) -> None:

@@ -176,6 +176,10 @@ class MetaClient:
     async def unsubscribe_waba(self, waba_id: str, token: str) -> None:
         await self.graph.request("DELETE", f"{waba_id}/subscribed_apps", token=token)
 
+    async def revoke_permissions(self, fb_user_id: str, user_token: str) -> None:
+        """Remove every permission the user granted the app (a deleted tenant's logins)."""
+        await self.graph.request("DELETE", f"{fb_user_id}/permissions", token=user_token)
+
     async def message_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
         """Every template of a WABA, all pages (meta-platform.md §5.4)."""
         return await self._all(

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import jobs
+from api.audit.log import AuditAction, record
+from api.audit.targets import channel_details, channel_target
 from api.channels.repository import ChannelRepository, ChannelRouting
 from api.channels.schemas import ChannelOut, channel_out, emit_channel_updated
 from api.crypto import SecretBox
@@ -36,6 +38,7 @@ from api.models import (
     MetaAccountStatus,
     WhatsAppBusinessAccount,
 )
+from api.security.crosstenant import CrossTenantChecks
 from api.templates.sync import enqueue_sync
 from api.tenancy import TenantScope
 from api.vault import open_token, seal_token
@@ -147,9 +150,11 @@ class ConnectService:
 
     async def _upsert_page(self, account: MetaAccount, grant: PageGrant) -> Channel:
         channel = await self._reusable(ChannelKind.MESSENGER, grant.id, grant.name)
+        previous = channel.status
         self._activate(channel, account)
         seal_token(self.box, channel, grant.access_token)
         channel.token_expires_at = None  # page tokens from a long-lived user token do not expire
+        await self._audit_connected(channel, previous, account)
         return channel
 
     async def _pages(self, account: MetaAccount) -> list[PageGrant]:
@@ -223,9 +228,11 @@ class ConnectService:
         channel = await self._reusable(ChannelKind.WHATSAPP, phone_number_id, name)
         channel.display_phone_number = display
         channel.waba_id = waba_id
+        previous = channel.status
         self._activate(channel, account)
         seal_token(self.box, channel, token)
         channel.token_expires_at = account.token_expires_at
+        await self._audit_connected(channel, previous, account, waba_id=waba_id)
         await self.session.flush()
         if make_primary:
             await self.make_primary(channel)
@@ -288,10 +295,9 @@ class ConnectService:
             await self.session.flush()
 
     async def _connected(self, kind: ChannelKind, external_id: str) -> Connected:
-        live = await self.routing.find(kind, external_id)
-        if live is None:
-            return None
-        return "here" if live.tenant_id == self.scope.tenant_id else "elsewhere"
+        # Across tenants, under row-level security: a narrow check (api.security.crosstenant).
+        checks = CrossTenantChecks(self.session)
+        return await checks.channel_connected(kind, external_id, self.scope.tenant_id)
 
     async def _ensure_free(
         self, kind: ChannelKind, external_id: str, label: str, code: str
@@ -313,6 +319,29 @@ class ConnectService:
             )
             self.session.add(channel)
         return channel
+
+    async def _audit_connected(
+        self,
+        channel: Channel,
+        previous: ChannelStatus | None,
+        account: MetaAccount,
+        **extra: str,
+    ) -> None:
+        """A new or disconnected channel is connected; a live or flagged one re-authorised
+        (a fresh token for the same channel, e.g. after the reconnect flow)."""
+        reauthorized = previous in (ChannelStatus.ACTIVE, ChannelStatus.NEEDS_REAUTH)
+        details = channel_details(channel, **extra)
+        if account.name:
+            details["facebook_account"] = account.name
+        if reauthorized and previous is not None:
+            details["previous_status"] = previous.value
+        await record(
+            self.session,
+            self.scope,
+            AuditAction.CHANNEL_REAUTHORIZED if reauthorized else AuditAction.CHANNEL_CONNECTED,
+            target=channel_target(channel),
+            details=details,
+        )
 
     @staticmethod
     def _activate(channel: Channel, account: MetaAccount) -> None:

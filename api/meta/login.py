@@ -75,7 +75,12 @@ class LoginService:
         """Record a fresh state for this user and return Facebook's login dialog URL."""
         if product not in PRODUCTS:
             raise AppError("product must be messenger or whatsapp.", code="invalid_product")
-        assert scope.user_id is not None
+        if scope.user_id is None:
+            # The state is bound to the person who comes back from Facebook's dialog.
+            raise AppError(
+                "Facebook Login needs a signed-in user; an API key cannot start it.",
+                code="user_required",
+            )
         state = secrets.token_urlsafe(STATE_BYTES)
         now = datetime.now(UTC)
         self.session.add(
@@ -146,7 +151,9 @@ class LoginService:
             or not allows(user.role, Permission.CHANNELS_MANAGE)
         ):
             raise LoginFailed("You are no longer allowed to connect channels.", code="forbidden")
-        return TenantScope(tenant_id=user.tenant_id, user_id=user.id, role=user.role)
+        return TenantScope(
+            tenant_id=user.tenant_id, user_id=user.id, role=user.role, actor_label=user.email
+        )
 
     async def store_account(
         self, scope: TenantScope, issued: IssuedToken, needed: list[str]

@@ -5,7 +5,7 @@ from html import escape
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.auth.deps import ChannelsScope
@@ -19,6 +19,7 @@ from api.meta.connect import ConnectService
 from api.meta.errors import GraphError
 from api.meta.login import LoginFailed, LoginService
 from api.meta.schemas import (
+    META_ID_PATTERN,
     BusinessOption,
     ConnectPages,
     ConnectWhatsApp,
@@ -129,13 +130,17 @@ async def list_businesses(account_id: uuid.UUID, connect: Connect) -> Page[Busin
 
 
 @router.get("/accounts/{account_id}/businesses/{business_id}/whatsapp-accounts")
-async def list_wabas(account_id: uuid.UUID, business_id: str, connect: Connect) -> Page[WabaOption]:
+async def list_wabas(
+    account_id: uuid.UUID,
+    business_id: Annotated[str, Path(pattern=META_ID_PATTERN)],
+    connect: Connect,
+) -> Page[WabaOption]:
     return Page(items=await connect.wabas(account_id, business_id))
 
 
 @router.get("/accounts/{account_id}/whatsapp-accounts/{waba_id}/phone-numbers")
 async def list_numbers(
-    account_id: uuid.UUID, waba_id: str, connect: Connect
+    account_id: uuid.UUID, waba_id: Annotated[str, Path(pattern=META_ID_PATTERN)], connect: Connect
 ) -> Page[PhoneNumberOption]:
     return Page(items=await connect.phone_numbers(account_id, waba_id))
 

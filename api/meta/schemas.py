@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 Connected = Literal["here", "elsewhere"] | None
+
+# Meta's object ids (page, business, WABA, phone number) are digits. They go into Graph API
+# paths, so nothing else may get through (no `/`, `..`, `?` or control characters).
+META_ID_PATTERN = r"^[0-9]{1,32}$"
+MetaId = Annotated[str, Field(pattern=META_ID_PATTERN, description="A Meta object id (digits)")]
 
 
 class PageOption(BaseModel):
@@ -18,7 +23,7 @@ class PageOption(BaseModel):
 
 
 class ConnectPages(BaseModel):
-    page_ids: list[str] = Field(min_length=1, max_length=50)
+    page_ids: list[MetaId] = Field(min_length=1, max_length=50)
     import_history: bool = False
 
 
@@ -64,6 +69,6 @@ class PhoneNumberOption(BaseModel):
 
 
 class ConnectWhatsApp(BaseModel):
-    waba_id: str = Field(min_length=1, max_length=64)
-    phone_number_id: str = Field(min_length=1, max_length=64)
+    waba_id: MetaId
+    phone_number_id: MetaId
     make_primary: bool = False

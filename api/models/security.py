@@ -174,6 +174,15 @@ class TenantExport(IdMixin, TenantMixin, Base):
     """A JSON archive of the tenant's data, built by a worker job into object storage."""
 
     __tablename__ = "tenant_exports"
+    __table_args__ = (
+        # One export being built per tenant at a time (a second request answers 409).
+        Index(
+            "uq_tenant_exports_active",
+            "tenant_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     requested_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.auth.deps import CurrentScope
+from api.auth.deps import ChannelsScope, CurrentScope
 from api.deps import MetaClientDep, SecretBoxDep, SessionDep
 from api.pagination import MAX_LIMIT, Page
 from api.templates.schemas import PreviewOut, TemplateOut, TemplateParameters, TemplateSyncOut
@@ -50,7 +50,7 @@ async def preview_template(
 @router.post("/channels/{channel_id}/templates/sync")
 async def sync_templates(
     channel_id: uuid.UUID,
-    scope: CurrentScope,
+    scope: ChannelsScope,
     session: SessionDep,
     client: MetaClientDep,
     box: SecretBoxDep,

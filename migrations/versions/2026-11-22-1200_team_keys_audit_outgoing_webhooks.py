@@ -74,6 +74,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenant_exports'))
     )
     op.create_index(op.f('ix_tenant_exports_tenant_id'), 'tenant_exports', ['tenant_id'], unique=False)
+    op.create_index('uq_tenant_exports_active', 'tenant_exports', ['tenant_id'], unique=True, postgresql_where=sa.text("status IN ('queued', 'running')"))
     op.create_table('webhook_endpoints',
     sa.Column('url', sa.String(length=2048), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=True),
@@ -161,6 +162,7 @@ def downgrade() -> None:
     op.drop_table('audit_logs')
     op.drop_index(op.f('ix_webhook_endpoints_tenant_id'), table_name='webhook_endpoints')
     op.drop_table('webhook_endpoints')
+    op.drop_index('uq_tenant_exports_active', table_name='tenant_exports', postgresql_where=sa.text("status IN ('queued', 'running')"))
     op.drop_index(op.f('ix_tenant_exports_tenant_id'), table_name='tenant_exports')
     op.drop_table('tenant_exports')
     op.execute("DROP TYPE IF EXISTS tenant_export_status")

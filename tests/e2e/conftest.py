@@ -78,6 +78,12 @@ def stack() -> Iterator[Stack]:
         "PARLEY_WEB_HMR": "0",
         "PARLEY_S3_PORT": "18433",
         "PARLEY_DATA_DIR": str(ARTIFACTS / "stack-data"),
+        # Every browser signs in from 127.0.0.1, often as the same demo user: the sign-in,
+        # sign-up and invitation limits (per IP / per email) are sized for many real clients.
+        "SECURITY_LOGIN_IP_BURST": "500",
+        "SECURITY_LOGIN_EMAIL_BURST": "200",
+        "SECURITY_REGISTER_IP_BURST": "100",
+        "SECURITY_INVITATION_IP_BURST": "200",
         **{f"PARLEY_{name}_PORT": str(port) for name, port in ports.items()},
     }
     env["META_GRAPH_BASE_URL"] = f"http://127.0.0.1:{ports['METASIM']}"

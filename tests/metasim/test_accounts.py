@@ -425,3 +425,34 @@ async def test_register_number(sim: httpx.AsyncClient) -> None:
 
     assert ok.json() == {"success": True}
     assert graph_error(bad_pin)["code"] == 100
+
+
+# DELETE /{user-id}/permissions ---------------------------------------------------------
+
+
+async def test_deleting_permissions_revokes_the_users_tokens_and_their_page_tokens(
+    sim: httpx.AsyncClient, sim_settings: SimSettings
+) -> None:
+    token = await login(sim, sim_settings, ANA_ID)
+    page_token = (await page_tokens(sim, token))[LIMA_BIKES_PAGE_ID]
+
+    response = await sim.delete(f"/{VERSION}/{ANA_ID}/permissions", headers=bearer(token))
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"success": True}
+    assert (await debug(sim, sim_settings, token))["is_valid"] is False
+    assert (await debug(sim, sim_settings, page_token))["is_valid"] is False
+    again = await get(sim, "me/accounts", token)
+    assert again.status_code == 400 and graph_error(again)["code"] == 190
+
+
+async def test_deleting_another_users_permissions_is_refused(
+    sim: httpx.AsyncClient, sim_settings: SimSettings
+) -> None:
+    token = await login(sim, sim_settings, ANA_ID)
+
+    response = await sim.delete(f"/{VERSION}/{BEN_ID}/permissions", headers=bearer(token))
+
+    assert response.status_code == 400
+    assert graph_error(response)["code"] == 100
+    assert (await debug(sim, sim_settings, token))["is_valid"] is True

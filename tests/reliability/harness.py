@@ -62,6 +62,7 @@ STATUS_RANK = {name: rank for rank, name in enumerate(STATUS_ORDER)}
 # Settings groups the processes read from the environment; ours replace the caller's.
 _OWNED_ENV_PREFIXES = (
     "DATABASE_", "REDIS_", "META_", "AUTH_", "ENCRYPTION_", "STORAGE_", "R2_", "WEBHOOK_", "TEST_",
+    "SECURITY_",
 )  # fmt: skip
 
 Log = Callable[[str], None]
@@ -440,6 +441,11 @@ class Stack:
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
             PYTHONPATH=str(ROOT),
+            # The outbound burst starts 1,000 conversations over REST as one user, as fast
+            # as the api takes them (an integrator's bulk job): the per-user API limit is
+            # raised for it, and everything else keeps the defaults.
+            SECURITY_API_PER_MINUTE="600000",
+            SECURITY_API_BURST="10000",
         )
         env.update(extra)
         return env

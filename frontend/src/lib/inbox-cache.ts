@@ -166,6 +166,21 @@ export function upsertConversation(queryClient: QueryClient, conversation: Conve
   }
 }
 
+/**
+ * Drops a deleted conversation (moved to the trash) from every cached list, and forgets its
+ * detail entry and thread; the folder counts follow, debounced.
+ */
+export function removeConversation(queryClient: QueryClient, conversationId: string): void {
+  for (const query of queryClient.getQueryCache().findAll({ queryKey: conversationKeys.lists() })) {
+    queryClient.setQueryData<ConversationListData>(query.queryKey, (data) =>
+      data === undefined ? data : removeConversationFromPages(data, conversationId),
+    );
+  }
+  queryClient.removeQueries({ queryKey: conversationKeys.detail(conversationId), exact: true });
+  queryClient.removeQueries({ queryKey: messageKeys.list(conversationId), exact: true });
+  scheduleCountsRefresh(queryClient);
+}
+
 /** Adds or replaces a message in its conversation's thread cache (if that thread is cached). */
 export function upsertMessage(queryClient: QueryClient, message: Message): void {
   queryClient.setQueryData<MessageListData>(messageKeys.list(message.conversation_id), (data) =>

@@ -75,6 +75,14 @@ export const labelKeys = {
 export const teamKeys = {
   all: ["team"] as const,
   members: () => [...teamKeys.all, "members"] as const,
+  /** Pending invitations (team managers only). */
+  invitations: () => [...teamKeys.all, "invitations"] as const,
+};
+
+/** What an invitation link offers (public, by token; apart from the team's own keys). */
+export const inviteLinkKeys = {
+  all: ["invite-link"] as const,
+  preview: (token: string) => [...inviteLinkKeys.all, token] as const,
 };
 
 export const messageKeys = {
@@ -116,4 +124,40 @@ export const webhookKeys = {
   channels: () => [...webhookKeys.all, "channels"] as const,
   eventLists: () => [...webhookKeys.all, "events"] as const,
   events: (filters: WebhookEventFilters) => [...webhookKeys.eventLists(), filters] as const,
+};
+
+/** The audit log's filters (the API's query, without the cursor). */
+export interface AuditLogFilters {
+  /** One action, or a group ending in "." ("team."). */
+  action: string | null;
+  actorUserId: string | null;
+  actorType: "user" | "api_key" | "system" | "anonymous" | null;
+  /** ISO instants: since inclusive, until exclusive. */
+  since: string | null;
+  until: string | null;
+}
+
+/** Settings → Audit log (admins). */
+export const auditKeys = {
+  all: ["audit-logs"] as const,
+  lists: () => [...auditKeys.all, "list"] as const,
+  list: (filters: AuditLogFilters) => [...auditKeys.lists(), filters] as const,
+  actions: () => [...auditKeys.all, "actions"] as const,
+};
+
+/** Settings → API keys (admins). */
+export const apiKeyKeys = {
+  all: ["api-keys"] as const,
+  list: () => [...apiKeyKeys.all, "list"] as const,
+};
+
+/** Settings → Data & privacy: the trash (admins) and the data exports (owners). */
+export const trashKeys = {
+  all: ["trash"] as const,
+  list: () => [...trashKeys.all, "list"] as const,
+};
+
+export const exportKeys = {
+  all: ["exports"] as const,
+  list: () => [...exportKeys.all, "list"] as const,
 };

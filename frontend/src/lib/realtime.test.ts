@@ -1,9 +1,9 @@
 import { InfiniteQueryObserver, type QueryClient } from "@tanstack/react-query";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { ChannelPage, Conversation, Message } from "@/lib/api/types";
+import type { ChannelPage, Conversation, ExportPage, Message } from "@/lib/api/types";
 import type { ConversationListData, MessageListData } from "@/lib/inbox-cache";
-import { channelKeys, conversationKeys, messageKeys } from "@/lib/query-keys";
+import { authKeys, channelKeys, conversationKeys, exportKeys, messageKeys, teamKeys } from "@/lib/query-keys";
 import { createRealtime, type RealtimeSocket, type SocketFactory, type VisibilitySource } from "@/lib/realtime";
 import { RealtimeStore } from "@/lib/realtime-store";
 import { buildChannel, buildConversation, buildMessage } from "@/testing/fixtures";
@@ -497,6 +497,28 @@ describe("resume: sequence numbers, replay and resync", () => {
     expect(ctx.realtime.lastSeq()).toBe(12);
   });
 
+  it("refetches the signed-in user when the session comes back with another role", () => {
+    const ctx = setup();
+    ctx.queryClient.setQueryData(authKeys.me(), { role: "agent" });
+    ctx.connect();
+    ready(ctx.socket, 7); // same role: nothing to do
+    expect(ctx.queryClient.getQueryState(authKeys.me())?.isInvalidated).toBe(false);
+    ctx.socket.serverEmit("disconnect", "io server disconnect"); // demoted: the server drops the socket
+    ctx.connect();
+    ready(ctx.socket, 8, { role: "viewer" });
+    expect(ctx.queryClient.getQueryState(authKeys.me())?.isInvalidated).toBe(true);
+  });
+
+  it("team:updated refetches the team (pickers, the Team page)", () => {
+    const ctx = setup();
+    ctx.queryClient.setQueryData(teamKeys.members(), []);
+    ctx.connect();
+    ready(ctx.socket, 20);
+    ctx.socket.serverEmit("team:updated", { user_id: "u9", seq: 21 });
+    expect(ctx.queryClient.getQueryState(teamKeys.members())?.isInvalidated).toBe(true);
+    expect(ctx.realtime.lastSeq()).toBe(21);
+  });
+
   it("takes its first number from session:ready", () => {
     const ctx = setup();
     ctx.connect();
@@ -892,5 +914,48 @@ describe("rooms, typing, viewers and presence", () => {
     visibilityState = "visible";
     onChange();
     expect(ctx.socket.sent("presence:set")).toEqual([{ status: "away" }, { status: "away" }, { status: "online" }]);
+  });
+});
+
+describe("data rights events → query cache", () => {
+  it("conversation:deleted drops the conversation from every list and forgets its thread", () => {
+    const ctx = setup();
+    const a = buildConversation({ id: "a", last_message_at: "2026-11-20T10:00:00Z" });
+    const b = buildConversation({ id: "b", last_message_at: "2026-11-20T09:00:00Z" });
+    ctx.queryClient.setQueryData(conversationKeys.list(), conversationsPage([a, b]));
+    ctx.queryClient.setQueryData(conversationKeys.detail("a"), a);
+    ctx.queryClient.setQueryData(messageKeys.list("a"), { pages: [{ items: [buildMessage({ conversation_id: "a" })], next_cursor: null }], pageParams: [null] });
+
+    ctx.socket.serverEmit("conversation:deleted", { seq: 1, conversation_id: "a" });
+
+    expect(inbox(ctx.queryClient).map((c) => c.id)).toEqual(["b"]);
+    expect(ctx.queryClient.getQueryData(conversationKeys.detail("a"))).toBeUndefined();
+    expect(ctx.queryClient.getQueryData(messageKeys.list("a"))).toBeUndefined();
+    expect(ctx.realtime.lastSeq()).toBe(1);
+  });
+
+  it("export:updated replaces the export in the list, or adds it first", () => {
+    const ctx = setup();
+    const base = {
+      status: "running",
+      progress: 10,
+      size_bytes: null,
+      error: null,
+      requested_by_user_id: "u1",
+      created_at: "2026-11-20T10:00:00Z",
+      finished_at: null,
+      expires_at: null,
+      downloadable: false,
+    } as const;
+    ctx.queryClient.setQueryData<ExportPage>(exportKeys.list(), { items: [{ id: "e1", ...base }], next_cursor: null });
+
+    ctx.socket.serverEmit("export:updated", { seq: 1, export: { id: "e1", ...base, progress: 55 } });
+    ctx.socket.serverEmit("export:updated", { seq: 2, export: { id: "e2", ...base, status: "queued", progress: 0 } });
+
+    const items = ctx.queryClient.getQueryData<ExportPage>(exportKeys.list())?.items ?? [];
+    expect(items.map((e) => [e.id, e.progress])).toEqual([
+      ["e2", 0],
+      ["e1", 55],
+    ]);
   });
 });

@@ -16,11 +16,17 @@ import { useEffect, useSyncExternalStore } from "react";
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 
 import { refreshAccessToken } from "@/lib/api/client";
-import type { Channel, Conversation, Message, Role } from "@/lib/api/types";
+import type { Channel, Conversation, ExportPage, Message, Role, TenantExport } from "@/lib/api/types";
 import { clearTokens, getAccessToken, subscribeTokens } from "@/lib/auth";
 import { upsertChannel } from "@/lib/channels-cache";
-import { bumpConversationForMessage, scheduleCountsRefresh, upsertConversation, upsertMessage } from "@/lib/inbox-cache";
-import { channelKeys, conversationKeys, messageKeys } from "@/lib/query-keys";
+import {
+  bumpConversationForMessage,
+  removeConversation,
+  scheduleCountsRefresh,
+  upsertConversation,
+  upsertMessage,
+} from "@/lib/inbox-cache";
+import { authKeys, channelKeys, conversationKeys, exportKeys, messageKeys, teamKeys, trashKeys } from "@/lib/query-keys";
 import { realtimeStore, type PresenceStatus, type RealtimeStore, type Viewer } from "@/lib/realtime-store";
 
 export type RealtimeStatus = "idle" | "connecting" | "connected" | "reconnecting" | "offline";
@@ -175,6 +181,47 @@ function refetchThreadIfInFlight(queryClient: QueryClient, conversationId: strin
 export function applyConversationUpdated(queryClient: QueryClient, event: ConversationEvent): void {
   upsertConversation(queryClient, event.conversation);
   scheduleCountsRefresh(queryClient);
+}
+
+export interface ConversationDeletedEvent {
+  seq: number;
+  conversation_id: string;
+}
+
+function isConversationDeletedEvent(payload: unknown): payload is ConversationDeletedEvent {
+  return isRecord(payload) && typeof payload.seq === "number" && typeof payload.conversation_id === "string";
+}
+
+/** `conversation:deleted`: moved to the trash; out of every list, and the trash is stale. */
+export function applyConversationDeleted(queryClient: QueryClient, event: ConversationDeletedEvent): void {
+  removeConversation(queryClient, event.conversation_id);
+  void queryClient.invalidateQueries({ queryKey: trashKeys.all });
+}
+
+export interface ExportEvent {
+  seq: number;
+  export: TenantExport;
+}
+
+function isExportEvent(payload: unknown): payload is ExportEvent {
+  return (
+    isRecord(payload) &&
+    typeof payload.seq === "number" &&
+    isRecord(payload.export) &&
+    typeof payload.export.id === "string" &&
+    typeof payload.export.status === "string"
+  );
+}
+
+/** `export:updated`: a data export's progress and outcome, into the exports list. */
+export function applyExportUpdated(queryClient: QueryClient, event: ExportEvent): void {
+  const incoming = event.export;
+  queryClient.setQueryData<ExportPage>(exportKeys.list(), (data) => {
+    if (data === undefined) return data;
+    const found = data.items.some((item) => item.id === incoming.id);
+    const items = found ? data.items.map((item) => (item.id === incoming.id ? incoming : item)) : [incoming, ...data.items];
+    return { ...data, items };
+  });
 }
 
 /** `channel:updated`: replace the channel in the list (status, health, history import progress). */
@@ -374,6 +421,12 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     seq = payload.seq;
     ready = true;
     serverRetries = 0;
+    // A role change (or removal) drops the socket; the reconnect carries the new role. The
+    // signed-in user's permissions (what the UI offers) must follow it.
+    const cachedRole = queryClient.getQueryData<{ role: Role }>(authKeys.me())?.role;
+    if (cachedRole !== undefined && cachedRole !== payload.role) {
+      void queryClient.invalidateQueries({ queryKey: authKeys.me() });
+    }
     store.setSession(
       { userId: payload.user_id, tenantId: payload.tenant_id, role: payload.role },
       payload.presence ?? {},
@@ -401,6 +454,18 @@ export function createRealtime(options: RealtimeOptions): Realtime {
         return;
       case "channel:updated":
         if (isChannelEvent(payload) && admit(payload.seq)) applyChannelUpdated(queryClient, payload);
+        return;
+      case "conversation:deleted":
+        if (isConversationDeletedEvent(payload) && admit(payload.seq)) applyConversationDeleted(queryClient, payload);
+        return;
+      case "export:updated":
+        if (isExportEvent(payload) && admit(payload.seq)) applyExportUpdated(queryClient, payload);
+        return;
+      case "team:updated":
+        // Someone joined, changed role or left: pickers and the Team page refetch.
+        if (isRecord(payload) && isSeq(payload.seq) && admit(payload.seq)) {
+          void queryClient.invalidateQueries({ queryKey: teamKeys.all });
+        }
         return;
       case "session:ready":
         onSessionReady(payload);

@@ -3,6 +3,9 @@ import { render, type RenderResult } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { MemoryRouter } from "react-router";
 
+import type { Me } from "@/lib/api/types";
+import { authKeys } from "@/lib/query-keys";
+
 export function createTestQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: { queries: { retry: false, gcTime: Infinity }, mutations: { retry: false } },
@@ -11,8 +14,18 @@ export function createTestQueryClient(): QueryClient {
 
 export function renderWithProviders(
   ui: ReactElement,
-  { queryClient = createTestQueryClient(), route = "/" }: { queryClient?: QueryClient; route?: string } = {},
+  {
+    queryClient = createTestQueryClient(),
+    route = "/",
+    me,
+  }: {
+    queryClient?: QueryClient;
+    route?: string;
+    /** Signed in as this user from the first render, as in the app (which loads /me first). */
+    me?: Me;
+  } = {},
 ): RenderResult & { queryClient: QueryClient } {
+  if (me !== undefined) queryClient.setQueryData(authKeys.me(), me);
   const result = render(
     <QueryClientProvider client={queryClient}>
       <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>

@@ -40,7 +40,10 @@ async def test_every_role_sees_the_whole_team_and_only_it(
     assert str(other.owner.user_id) not in roles
 
 
-async def test_a_member_shows_id_name_email_and_role_only(
+FIELDS = {"id", "name", "email", "role", "last_login_at", "created_at"}
+
+
+async def test_a_member_shows_who_they_are_and_when_they_joined_and_signed_in_only(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     team = await create_team(client, session)
@@ -49,13 +52,16 @@ async def test_a_member_shows_id_name_email_and_role_only(
     members = (await client.get(MEMBERS, headers=team.agent.headers)).json()
 
     owner = next(m for m in members if m["id"] == str(team.owner.user_id))
-    assert owner == {
+    assert {k: v for k, v in owner.items() if not k.endswith("_at")} == {
         "id": str(team.owner.user_id),
         "name": "Olivia Owner",
         "email": team.owner.email,
         "role": "owner",
     }
-    assert all(set(m) == {"id", "name", "email", "role"} for m in members)  # no password hash
+    assert owner["created_at"] is not None
+    agent = next(m for m in members if m["id"] == str(team.agent.user_id))
+    assert agent["last_login_at"] is None  # signed in with a minted token, never a password
+    assert all(set(m) == FIELDS for m in members)  # no password hash
 
 
 async def test_members_are_ordered_by_name_or_email_ignoring_case(

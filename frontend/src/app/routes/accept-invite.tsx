@@ -1,4 +1,9 @@
-// Placeholder until this page is built (issue 7).
+import { useNavigate, useParams } from "react-router";
+
+import { AcceptInvite } from "@/features/team/components/accept-invite";
+
 export function AcceptInviteRoute() {
-  return null;
+  const { token = "" } = useParams();
+  const navigate = useNavigate();
+  return <AcceptInvite token={token} onJoined={() => void navigate("/inbox", { replace: true })} />;
 }

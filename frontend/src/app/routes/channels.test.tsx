@@ -102,11 +102,11 @@ describe("channels page", () => {
     expect(screen.getByTestId("connect-whatsapp")).toHaveTextContent("Connect WhatsApp");
   });
 
-  it("hides every admin control from agents", async () => {
-    signIn("agent", [page, expiring, lost, gone]);
+  it.each(["agent", "viewer"] as const)("hides every admin control from a %s (no channels:manage)", async (role) => {
+    signIn(role, [page, expiring, lost, gone]);
     renderApp("/channels");
     await screen.findAllByTestId("channel-card");
-    await waitFor(() => expect(screen.getByTestId("user-menu")).toHaveTextContent("agent@acme.test"));
+    await waitFor(() => expect(screen.getByTestId("user-menu")).toHaveTextContent(`${role}@acme.test`));
 
     for (const testId of [
       "channel-rename",

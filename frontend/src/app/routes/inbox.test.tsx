@@ -47,7 +47,7 @@ function renderApp(path: string) {
   return { queryClient, router };
 }
 
-const me = () => jsonResponse(200, { id: "u1", email: "owner@acme.test", role: "owner", tenant: { id: "t1", name: "Acme" } });
+const me = () => jsonResponse(200, buildMe("owner"));
 
 describe("inbox", () => {
   it("sends signed-out visitors to /login", async () => {
@@ -455,6 +455,12 @@ describe("inbox list", () => {
     await waitFor(() => expect(rowIds()).toEqual(["c1"]));
     await user.keyboard("e");
     expect(api.find("PATCH", "/api/inbox/conversations/c1")).toHaveLength(0);
+    // Nor is there anything to reply with, or to start a conversation from.
+    await user.keyboard("r");
+    expect(document.activeElement).toBe(document.body);
+    expect(screen.queryByTestId("composer-input")).toBeNull();
+    expect(screen.getByTestId("composer-read-only")).toHaveTextContent("You have view-only access");
+    expect(screen.queryByTestId("start-conversation")).toBeNull();
   });
 
   it("shows one pane at a time on a phone: the list, then the thread", async () => {

@@ -4,7 +4,7 @@ import { useCallback, useMemo, useState } from "react";
 import { Outlet, useNavigate, useParams } from "react-router";
 
 import { EmptyState } from "@/components/ui/empty-state";
-import { useMe } from "@/features/auth/api/get-me";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { useChannelMap, useChannels } from "@/features/channels/api/get-channels";
 import { useConversationCounts } from "@/features/inbox/api/get-conversation-counts";
 import { useConversations } from "@/features/inbox/api/get-conversations";
@@ -33,7 +33,8 @@ export function InboxRoute() {
   const list = useConversations(filters);
   const counts = useConversationCounts();
   const channels = useChannels();
-  const me = useMe();
+  // Viewers read along: the shortcuts that change things (r, e) do nothing for them.
+  const canWrite = useCan("conversations:write") === true;
   const update = useUpdateConversation();
   const [helpOpen, setHelpOpen] = useState(false);
   const conversations = useMemo(() => flattenConversations(list.data), [list.data]);
@@ -54,9 +55,11 @@ export function InboxRoute() {
   useInboxShortcuts({
     next: () => go(1),
     previous: () => go(-1),
-    reply: () => document.querySelector<HTMLElement>("[data-testid='composer-input']")?.focus(),
+    reply: () => {
+      if (canWrite) document.querySelector<HTMLElement>("[data-testid='composer-input']")?.focus();
+    },
     resolve: () => {
-      if (conversationId === undefined || me.data?.role === "viewer") return;
+      if (conversationId === undefined || !canWrite) return;
       const current = findCachedConversation(queryClient, conversationId);
       if (current?.status === "resolved") return;
       update.mutate({ conversationId, changes: { status: "resolved" } });

@@ -4,7 +4,7 @@ import { useSearchParams } from "react-router";
 
 import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
-import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { useWebhookChannels } from "@/features/operations/api/get-webhook-channels";
 import { ChannelHealthTable } from "@/features/operations/components/channel-health-table";
 import { WebhookEvents } from "@/features/operations/components/webhook-events";
@@ -66,15 +66,15 @@ function OperationsPage() {
 
 /** Webhook health and the event log: owners and admins only (the API refuses everyone else). */
 export function OperationsRoute() {
-  const isAdmin = useIsTenantAdmin();
-  if (isAdmin === undefined) {
+  const allowed = useCan("operations:manage");
+  if (allowed === undefined) {
     return (
       <div className="flex h-full items-center justify-center">
         <Spinner className="size-6" label="Loading" />
       </div>
     );
   }
-  if (!isAdmin) {
+  if (!allowed) {
     return (
       <EmptyState
         className="h-full"

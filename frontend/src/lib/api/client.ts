@@ -13,7 +13,13 @@ import type { paths } from "./schema";
 export type ApiClient = Client<paths>;
 
 /** Endpoints that authenticate by their body, never by bearer token, and never refresh. */
-const PUBLIC_PATHS = new Set<string>(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
+const PUBLIC_PATHS = new Set<string>([
+  "/api/auth/login",
+  "/api/auth/register",
+  "/api/auth/refresh",
+  "/api/invitations/{token}",
+  "/api/invitations/{token}/accept",
+]);
 
 export interface ApiClientOptions {
   baseUrl?: string;

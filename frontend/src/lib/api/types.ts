@@ -43,6 +43,13 @@ export type ConversationCounts = JsonOf<paths["/api/inbox/conversations/counts"]
 export type LabelPage = JsonOf<paths["/api/inbox/labels"]["get"]["responses"][200]>;
 export type LabelUsage = LabelPage["items"][number];
 export type TeamMember = JsonOf<paths["/api/team/members"]["get"]["responses"][200]>[number];
+export type InvitationPage = JsonOf<paths["/api/team/invitations"]["get"]["responses"][200]>;
+export type Invitation = InvitationPage["items"][number];
+export type InvitationCreate = JsonOf<paths["/api/team/invitations"]["post"]["requestBody"]>;
+export type InvitationCreated = JsonOf<paths["/api/team/invitations"]["post"]["responses"][201]>;
+export type OwnershipTransferred = JsonOf<paths["/api/team/transfer-ownership"]["post"]["responses"][200]>;
+export type InvitationPreview = JsonOf<paths["/api/invitations/{token}"]["get"]["responses"][200]>;
+export type InvitationAccept = JsonOf<paths["/api/invitations/{token}/accept"]["post"]["requestBody"]>;
 
 export type MessagePage = JsonOf<
   paths["/api/inbox/conversations/{conversation_id}/messages"]["get"]["responses"][200]
@@ -81,6 +88,24 @@ export type WebhookChannel = WebhookChannelPage["items"][number];
 export type WebhookEventPage = JsonOf<paths["/api/webhooks/events"]["get"]["responses"][200]>;
 export type WebhookEvent = WebhookEventPage["items"][number];
 export type WebhookEventStatus = WebhookEvent["status"];
+
+export type AuditLogPage = JsonOf<paths["/api/audit-logs"]["get"]["responses"][200]>;
+export type AuditLogEntry = AuditLogPage["items"][number];
+export type AuditActorType = AuditLogEntry["actor"]["type"];
+export type AuditLogQuery = NonNullable<paths["/api/audit-logs"]["get"]["parameters"]["query"]>;
+
+export type ApiKeyPage = JsonOf<paths["/api/api-keys"]["get"]["responses"][200]>;
+export type ApiKey = ApiKeyPage["items"][number];
+export type ApiKeyCreate = JsonOf<paths["/api/api-keys"]["post"]["requestBody"]>;
+export type ApiKeyCreated = JsonOf<paths["/api/api-keys"]["post"]["responses"][201]>;
+
+export type TrashPage = JsonOf<paths["/api/inbox/trash"]["get"]["responses"][200]>;
+export type TrashedConversation = TrashPage["items"][number];
+export type ExportPage = JsonOf<paths["/api/tenant/exports"]["get"]["responses"][200]>;
+export type TenantExport = ExportPage["items"][number];
+export type ExportDownload = JsonOf<paths["/api/tenant/exports/{export_id}/download"]["get"]["responses"][200]>;
+export type TenantDeletion = JsonOf<paths["/api/tenant"]["delete"]["requestBody"]>;
+export type TenantDeletionAccepted = JsonOf<paths["/api/tenant"]["delete"]["responses"][202]>;
 
 /** Body of every non-2xx answer: show `detail` to the user. */
 export interface ApiErrorBody {

@@ -1,6 +1,6 @@
-import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
+import { useCan } from "@/features/auth/hooks/use-can";
 
-/** Owners and admins connect, rename, disconnect, reconnect and import; the API refuses others. */
+/** Connect, rename, disconnect, reconnect, import, sync templates (channels:manage); the API refuses others. */
 export function useCanManageChannels(): boolean {
-  return useIsTenantAdmin() === true;
+  return useCan("channels:manage") === true;
 }

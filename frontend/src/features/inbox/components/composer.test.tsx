@@ -150,7 +150,7 @@ describe("Composer: sending text", () => {
   it("is read-only for a viewer", async () => {
     stubApi({ "GET /api/auth/me": () => jsonResponse(200, buildMe("viewer")) });
     renderWithProviders(<Composer conversation={conversation("messenger", HOUR)} />);
-    expect(await screen.findByTestId("composer-read-only")).toHaveTextContent("read-only access");
+    expect(await screen.findByTestId("composer-read-only")).toHaveTextContent("You have view-only access");
     expect(screen.queryByTestId("composer-input")).toBeNull();
   });
 });

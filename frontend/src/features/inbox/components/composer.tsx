@@ -17,7 +17,7 @@ import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
-import { useMe } from "@/features/auth/api/get-me";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { useTypingNotifier } from "@/features/realtime/hooks/use-typing-notifier";
 import { TemplatePickerDialog } from "@/features/templates/components/template-picker-dialog";
 import { useNow } from "@/hooks/use-now";
@@ -186,7 +186,8 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
   const conversationId = conversation.id;
   const kind = conversation.channel.kind;
   const queryClient = useQueryClient();
-  const me = useMe();
+  // Viewers (no conversations:write) get a notice instead: the API would refuse every send.
+  const canWrite = useCan("conversations:write");
   const now = useNow(30_000);
   const apply = useApplyMessage();
   const addNote = useAddNote();
@@ -211,7 +212,7 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
   const mode = override !== null && STRICTNESS[override.kind] >= STRICTNESS[computed.kind] ? override : computed;
 
   const note = tab === "note";
-  const readOnly = me.data?.role === "viewer";
+  const readOnly = canWrite === false;
   const channelDown = channel !== undefined && channel.status !== "active";
   const freeText = mode.kind === "free" || mode.kind === "human_agent";
   const inputDisabled = readOnly || (!note && !freeText);
@@ -371,7 +372,7 @@ export function Composer({ conversation, channel, replyTo = null, onCancelReply,
     return (
       <div className="shrink-0 border-t bg-background px-4 py-3 text-xs text-muted-foreground sm:px-6" data-testid="composer-read-only">
         <Lock className="mr-1.5 inline size-3.5 align-[-2px]" aria-hidden />
-        You have read-only access to this workspace, so you cannot reply or add notes.
+        You have view-only access to this workspace, so you cannot reply or add notes.
       </div>
     );
   }

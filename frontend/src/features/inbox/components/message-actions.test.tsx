@@ -3,11 +3,11 @@ import userEvent from "@testing-library/user-event";
 import { useMemo } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { ChannelKind, Message } from "@/lib/api/types";
+import type { ChannelKind, Message, Role } from "@/lib/api/types";
 import { flattenMessages, upsertMessage } from "@/lib/inbox-cache";
 import { stubApi, type StubHandler } from "@/testing/api-stub";
 import { stubLayoutApis } from "@/testing/dom-stubs";
-import { buildMessage, jsonResponse } from "@/testing/fixtures";
+import { buildMe, buildMessage, jsonResponse } from "@/testing/fixtures";
 import { renderWithProviders } from "@/testing/render";
 
 import { useMessages } from "../api/get-messages";
@@ -39,7 +39,12 @@ function Thread({ kind, windowOpen, onReply }: { kind: ChannelKind; windowOpen: 
 function renderThread(
   messages: Message[],
   handlers: Record<string, StubHandler> = {},
-  { kind = "whatsapp", windowOpen = true, onReply }: { kind?: ChannelKind; windowOpen?: boolean; onReply?: (m: Message) => void } = {},
+  {
+    kind = "whatsapp",
+    windowOpen = true,
+    onReply,
+    role = "agent",
+  }: { kind?: ChannelKind; windowOpen?: boolean; onReply?: (m: Message) => void; role?: Role } = {},
 ) {
   const api = stubApi({
     "GET /api/inbox/conversations/c1/messages": () => jsonResponse(200, { items: messages, next_cursor: null }),
@@ -47,7 +52,7 @@ function renderThread(
       jsonResponse(200, [{ id: "u-grace", name: "Grace Hopper", email: "grace@acme.test", role: "agent" }]),
     ...handlers,
   });
-  const view = renderWithProviders(<Thread kind={kind} windowOpen={windowOpen} onReply={onReply} />);
+  const view = renderWithProviders(<Thread kind={kind} windowOpen={windowOpen} onReply={onReply} />, { me: buildMe(role) });
   return { ...view, api };
 }
 
@@ -231,5 +236,45 @@ describe("notes and labels on messages", () => {
     expect(within(await bubble("h1")).getByTestId("message-tag")).toHaveTextContent("Human agent");
     expect(within(await bubble("h1")).getByTestId("message-status")).toHaveAttribute("aria-label", "Sent");
     expect(within(await bubble("f1")).getByTestId("message-status")).toHaveAttribute("aria-label", "Failed");
+  });
+});
+
+describe("a viewer (read-only)", () => {
+  it("sees messages, failures and reactions but is offered no react, reply or retry", async () => {
+    const onReply = vi.fn();
+    const { api } = renderThread(
+      [
+        inbound({ reactions: [{ emoji: "👍", by: "business", at: "2026-11-20T10:01:00Z" }] }),
+        buildMessage({ id: "out-1", conversation_id: "c1", direction: "outbound", status: "delivered", text: "Yes", external_id: "wamid.out1" }),
+        buildMessage({ id: "f1", conversation_id: "c1", direction: "outbound", status: "failed", text: "x", error: { code: "e", reason: "Nope" } }),
+      ],
+      {},
+      { kind: "whatsapp", windowOpen: true, onReply, role: "viewer" },
+    );
+
+    const message = await bubble("in-1");
+    expect(within(message).getByTestId("reaction")).toHaveAttribute("data-emoji", "👍");
+    expect(within(message).queryByTestId("message-actions")).toBeNull();
+    expect(within(await bubble("out-1")).queryByTestId("message-actions")).toBeNull();
+    const failed = await bubble("f1");
+    expect(within(failed).getByTestId("message-error")).toHaveTextContent("Not delivered: Nope");
+    expect(within(failed).queryByTestId("message-retry")).toBeNull();
+    expect(screen.queryByTestId("message-react")).toBeNull();
+    expect(screen.queryByTestId("message-reply")).toBeNull();
+    expect(api.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("is what an agent gets the actions for", async () => {
+    renderThread(
+      [
+        inbound(),
+        buildMessage({ id: "f1", conversation_id: "c1", direction: "outbound", status: "failed", text: "x", error: { code: "e", reason: "Nope" } }),
+      ],
+      {},
+      { kind: "whatsapp", windowOpen: true, onReply: () => {}, role: "agent" },
+    );
+    expect(within(await bubble("in-1")).getByTestId("message-react")).toBeEnabled();
+    expect(within(await bubble("in-1")).getByTestId("message-reply")).toBeInTheDocument();
+    expect(within(await bubble("f1")).getByTestId("message-retry")).toBeInTheDocument();
   });
 });

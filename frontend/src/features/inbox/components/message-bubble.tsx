@@ -1,6 +1,7 @@
 import { AlertCircle, AppWindow, Bot, FileQuestion, FileText, Info, Lock, Megaphone, RotateCcw, UserRound } from "lucide-react";
 import { Fragment, memo, useEffect, useRef, useState, type ReactNode } from "react";
 
+import { useCan } from "@/features/auth/hooks/use-can";
 import { errorMessage } from "@/lib/api/errors";
 import type { ChannelKind, Message } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
@@ -247,22 +248,26 @@ function SendLabels({ message }: { message: ShownMessage }) {
 /** "Not delivered: <reason>" under a failed message, with a button to send it again. */
 function FailedLine({ message }: { message: ShownMessage }) {
   const retry = useRetryMessage();
+  // Sending again is a change: viewers see why it failed, not the button.
+  const canWrite = useCan("conversations:write") === true;
   return (
     <div data-testid="message-error" className="flex max-w-[75%] flex-wrap items-center justify-end gap-x-2 gap-y-0.5 text-xs text-destructive">
       <span className="flex items-center gap-1">
         <AlertCircle className="size-3.5 shrink-0" aria-hidden />
         <span>Not delivered: {message.error?.reason || "the message could not be sent."}</span>
       </span>
-      <button
-        type="button"
-        onClick={() => retry.mutate(message)}
-        disabled={retry.isPending}
-        data-testid="message-retry"
-        className="inline-flex items-center gap-1 rounded-md border border-destructive/30 px-1.5 py-0.5 font-medium hover:bg-destructive/10 focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none disabled:opacity-50"
-      >
-        <RotateCcw className="size-3" aria-hidden />
-        Retry
-      </button>
+      {canWrite && (
+        <button
+          type="button"
+          onClick={() => retry.mutate(message)}
+          disabled={retry.isPending}
+          data-testid="message-retry"
+          className="inline-flex items-center gap-1 rounded-md border border-destructive/30 px-1.5 py-0.5 font-medium hover:bg-destructive/10 focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none disabled:opacity-50"
+        >
+          <RotateCcw className="size-3" aria-hidden />
+          Retry
+        </button>
+      )}
       {retry.isError && (
         <span className="basis-full text-right" role="alert" data-testid="message-retry-error">
           Could not send it again: {errorMessage(retry.error)}
@@ -366,8 +371,10 @@ function ChatBubble({
     document.addEventListener("pointerdown", away);
     return () => document.removeEventListener("pointerdown", away);
   }, [touchActions]);
-  const reactions = reactionAllowance(message, channelKind, windowOpen);
-  const quotable = onReply !== undefined && canQuote(message, channelKind);
+  // Reacting and quoting are changes: not offered to viewers.
+  const canWrite = useCan("conversations:write") === true;
+  const reactions = canWrite ? reactionAllowance(message, channelKind, windowOpen) : null;
+  const quotable = canWrite && onReply !== undefined && canQuote(message, channelKind);
   const reactWith = (emoji: string) => {
     setTouchActions(false);
     react.mutate({ message, emoji });

@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
-import { useMe } from "@/features/auth/api/get-me";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { useChannels } from "@/features/channels/api/get-channels";
 import { TemplatePicker } from "@/features/templates/components/template-picker";
 import { ApiError } from "@/lib/api/errors";
@@ -120,12 +120,12 @@ function StartConversationForm({ channels, onStarted }: { channels: Channel[]; o
  * allows nothing else to open a conversation), then open it.
  */
 export function StartConversationButton({ className }: { className?: string }) {
-  const me = useMe();
+  const canWrite = useCan("conversations:write") === true;
   const channels = useChannels();
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   const usable = whatsappChannels(channels.data?.items);
-  if (me.data?.role === "viewer" || usable.length === 0) return null;
+  if (!canWrite || usable.length === 0) return null;
 
   return (
     <Dialog open={open} onOpenChange={setOpen}>

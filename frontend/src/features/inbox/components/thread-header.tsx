@@ -1,4 +1,4 @@
-import { AlarmClock, ArrowLeft, CheckCircle2, EllipsisVertical, Mail, RotateCcw, Tag, UserRound, X } from "lucide-react";
+import { AlarmClock, ArrowLeft, CheckCircle2, EllipsisVertical, Mail, RotateCcw, Tag, Trash2, UserRound, X } from "lucide-react";
 import { useState } from "react";
 import { Link } from "react-router";
 
@@ -18,6 +18,8 @@ import {
   DropdownMenuTrigger,
 } from "@/components/ui/dropdown-menu";
 import { useMe } from "@/features/auth/api/get-me";
+import { useCan } from "@/features/auth/hooks/use-can";
+import { DeleteConversationDialog } from "@/features/data/components/delete-conversation-dialog";
 import { errorMessage } from "@/lib/api/errors";
 import type { Conversation, ConversationStatus } from "@/lib/api/types";
 
@@ -92,13 +94,16 @@ function useConversationActions(conversation: Conversation) {
 export function ThreadHeader({ conversation }: { conversation: Conversation }) {
   const me = useMe();
   // Viewers read along; the API refuses them any change, so no actions are offered.
-  const readOnly = me.data?.role === "viewer";
+  const readOnly = useCan("conversations:write") !== true;
   const members = useTeamMembers();
   const actions = useConversationActions(conversation);
   // Back to the list as it was (folder, filters, search), not to the default view.
   const listPath = useInboxListPath();
   const [snoozeOpen, setSnoozeOpen] = useState(false);
   const [labelsOpen, setLabelsOpen] = useState(false);
+  // Admins and owners may move the conversation to the trash.
+  const canDelete = useCan("conversations:delete") === true;
+  const [deleteOpen, setDeleteOpen] = useState(false);
   const meId = me.data?.id ?? null;
   const assignee = members.data?.find((m) => m.id === conversation.assignee_id);
   const statusActions: StatusActions = { ...actions.status, openCustomSnooze: () => setSnoozeOpen(true) };
@@ -165,6 +170,15 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
                     <Mail aria-hidden />
                     Mark as unread
                   </DropdownMenuItem>
+                  {canDelete && (
+                    <>
+                      <DropdownMenuSeparator />
+                      <DropdownMenuItem variant="destructive" onSelect={() => setDeleteOpen(true)} data-testid="delete-conversation">
+                        <Trash2 aria-hidden />
+                        Delete conversation
+                      </DropdownMenuItem>
+                    </>
+                  )}
                 </DropdownMenuContent>
               </DropdownMenu>
               <StatusControl status={conversation.status} actions={statusActions} />
@@ -211,6 +225,12 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
                   <Mail aria-hidden />
                   Mark as unread
                 </DropdownMenuItem>
+                {canDelete && (
+                  <DropdownMenuItem variant="destructive" onSelect={() => setDeleteOpen(true)} data-testid="delete-conversation-mobile">
+                    <Trash2 aria-hidden />
+                    Delete conversation
+                  </DropdownMenuItem>
+                )}
               </DropdownMenuContent>
             </DropdownMenu>
           </div>
@@ -229,6 +249,9 @@ export function ThreadHeader({ conversation }: { conversation: Conversation }) {
       )}
 
       {snoozeOpen && <SnoozeDialog open={snoozeOpen} onOpenChange={setSnoozeOpen} onSnooze={statusActions.snooze} />}
+      {deleteOpen && (
+        <DeleteConversationDialog conversation={conversation} open={deleteOpen} onOpenChange={setDeleteOpen} backTo={listPath} />
+      )}
       <Dialog open={labelsOpen} onOpenChange={setLabelsOpen}>
         <DialogContent className="sm:max-w-sm">
           <div className="grid gap-1">

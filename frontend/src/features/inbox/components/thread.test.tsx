@@ -255,4 +255,42 @@ describe("read-only viewers", () => {
     expect(screen.queryByTestId("thread-actions-mobile")).toBeNull();
     expect(screen.getAllByTestId("window-badge")[0]).toBeInTheDocument();
   });
+
+  it("are offered no change at all: no actions, replies, uploads, nor marking read", async () => {
+    const view = renderThread(conversationWith(), { "GET /api/auth/me": () => jsonResponse(200, buildMe("viewer")) });
+    expect(await screen.findByTestId("composer-read-only")).toHaveTextContent("You have view-only access");
+    expect(await screen.findByText("Message in-1")).toBeInTheDocument();
+    for (const testId of [
+      "status-primary",
+      "status-menu",
+      "labels-trigger",
+      "assignee-trigger",
+      "thread-more",
+      "thread-actions-mobile",
+      "composer",
+      "composer-input",
+      "message-actions",
+      "message-reply",
+    ]) {
+      expect(screen.queryByTestId(testId)).toBeNull();
+    }
+
+    const file = new File(["%PDF-1.4"], "invoice.pdf", { type: "application/pdf" });
+    fireEvent.dragEnter(screen.getByTestId("thread"), { dataTransfer: { types: ["Files"], files: [file], dropEffect: "none" } });
+    expect(screen.queryByTestId("drop-overlay")).toBeNull();
+
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(view.api.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("unlike an agent, who gets the header actions and the composer and marks the conversation read", async () => {
+    const view = renderThread(conversationWith(), { "GET /api/auth/me": () => jsonResponse(200, buildMe("agent")) });
+    expect(await screen.findByTestId("status-primary")).toBeInTheDocument();
+    for (const testId of ["status-menu", "labels-trigger", "assignee-trigger", "thread-more", "thread-actions-mobile"]) {
+      expect(screen.getByTestId(testId)).toBeInTheDocument();
+    }
+    expect(screen.getByTestId("composer-input")).toBeInTheDocument();
+    expect(screen.queryByTestId("composer-read-only")).toBeNull();
+    await waitFor(() => expect(view.api.find("POST", "/api/inbox/conversations/c1/read")).toHaveLength(1));
+  });
 });

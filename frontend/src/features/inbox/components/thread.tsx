@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { CollisionBanner } from "@/features/realtime/components/collision-banner";
 import { TypingIndicator } from "@/features/realtime/components/typing-indicator";
 import { useNow } from "@/hooks/use-now";
@@ -82,6 +83,8 @@ export function Thread({ conversationId, channels }: ThreadProps) {
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const now = useNow(30_000);
   const drop = useFileDrop((files) => composerRef.current?.addFiles(files));
+  // Viewers may not attach, reply or mark read (the API refuses them): none of it is offered.
+  const canWrite = useCan("conversations:write") === true;
 
   const onReply = useCallback((message: Message) => {
     setReplyTo(message);
@@ -97,7 +100,7 @@ export function Thread({ conversationId, channels }: ThreadProps) {
       break;
     }
   }
-  useMarkReadOnView(conversationId, latestInboundId, messagesQuery.isSuccess && conversationQuery.isSuccess);
+  useMarkReadOnView(conversationId, latestInboundId, canWrite && messagesQuery.isSuccess && conversationQuery.isSuccess);
 
   const conversation = conversationQuery.data;
 
@@ -127,7 +130,7 @@ export function Thread({ conversationId, channels }: ThreadProps) {
   const windowOpen = currentWindow(conversation, now).state === "open";
 
   return (
-    <div className="relative flex h-full min-h-0 flex-col" data-testid="thread" {...drop.handlers}>
+    <div className="relative flex h-full min-h-0 flex-col" data-testid="thread" {...(canWrite ? drop.handlers : {})}>
       <ThreadHeader conversation={conversation} />
       <CollisionBanner conversationId={conversationId} />
       <MessageList
@@ -142,7 +145,7 @@ export function Thread({ conversationId, channels }: ThreadProps) {
         onRetry={() => void messagesQuery.refetch()}
         channelKind={conversation.channel.kind}
         windowOpen={windowOpen}
-        onReply={onReply}
+        onReply={canWrite ? onReply : undefined}
       />
       <TypingIndicator conversationId={conversationId} />
       <Composer

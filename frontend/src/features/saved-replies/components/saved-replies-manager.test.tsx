@@ -114,6 +114,16 @@ describe("SavedRepliesManager", () => {
     expect(api.find("DELETE", "/api/inbox/saved-replies/r1")).toHaveLength(1);
   });
 
+  it("offers the manage controls by the saved_replies:manage permission, not by the role's name", async () => {
+    const agentWithout = { ...buildMe("agent"), permissions: buildMe("agent").permissions.filter((p) => p !== "saved_replies:manage") };
+    renderManager({ "GET /api/auth/me": () => jsonResponse(200, agentWithout) });
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.queryByTestId("saved-reply-new")).toBeNull();
+    expect(screen.queryByTestId("saved-reply-edit")).toBeNull();
+    expect(screen.queryByTestId("saved-reply-delete")).toBeNull();
+  });
+
   it("is read-only for viewers", async () => {
     renderManager({}, "viewer");
     await waitFor(() => expect(rows()).toHaveLength(2));

@@ -19,7 +19,7 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
-import { useMe } from "@/features/auth/api/get-me";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import type { SavedReply } from "@/lib/api/types";
 
@@ -188,8 +188,7 @@ function DeleteSavedReply({ reply }: { reply: SavedReply }) {
 /** The team's saved replies: list, create, edit, delete. */
 export function SavedRepliesManager() {
   const replies = useSavedReplies();
-  const me = useMe();
-  const canEdit = me.data !== undefined && me.data.role !== "viewer";
+  const canEdit = useCan("saved_replies:manage") === true;
   const [editing, setEditing] = useState<SavedReply | "new" | null>(null);
   const items = replies.data?.pages.flatMap((page) => page.items) ?? [];
 

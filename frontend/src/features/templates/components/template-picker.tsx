@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
-import { useIsTenantAdmin } from "@/features/auth/hooks/use-role";
+import { useCan } from "@/features/auth/hooks/use-can";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import type { Template, TemplateChoice } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
@@ -74,7 +74,7 @@ function TemplateList({ channelId, onPick }: { channelId: string; onPick: (templ
   const [category, setCategory] = useState("");
   const debounced = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
   const templates = useTemplates(channelId, debounced);
-  const isAdmin = useIsTenantAdmin() === true;
+  const canSync = useCan("channels:manage") === true;
   const ids = { search: useId(), language: useId(), category: useId() };
 
   const items = useMemo(() => templates.data?.items ?? [], [templates.data]);
@@ -122,7 +122,7 @@ function TemplateList({ channelId, onPick }: { channelId: string; onPick: (templ
           ))}
         </select>
       </div>
-      {isAdmin && <SyncTemplatesLink channelId={channelId} />}
+      {canSync && <SyncTemplatesLink channelId={channelId} />}
 
       {templates.isPending ? (
         <div className="flex justify-center py-8">

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: integrators' endpoints, signed deliveries with retries, the log."""

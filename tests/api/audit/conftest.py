@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.api.meta.conftest import meta
+
+__all__ = ["meta"]
