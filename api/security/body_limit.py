@@ -1,10 +1,15 @@
 """Request body size limits, before anything reads the body.
 
-A declared `Content-Length` above the route's limit is answered 413 at once, without
-reading a byte. A body without one (chunked) is counted as it streams in: once it passes
-the limit, reading it raises, whatever the app answered meanwhile is dropped, and the
-client gets the same 413. Meta's webhook route has its own, larger limit (Meta batches
-deliveries into one POST).
+A declared `Content-Length` above the route's limit is answered 413 before the app sees
+the request. A body without one (chunked) is counted as it streams in: once it passes the
+limit, reading it raises, whatever the app answered meanwhile is dropped, and the client
+gets the same 413. Meta's webhook route has its own, larger limit (Meta batches deliveries
+into one POST).
+
+Either way the rest of the body is read and thrown away (up to `DRAIN_FACTOR` times the
+limit) before the 413 goes out: a server that answers and closes while the client is still
+uploading makes most clients report a connection reset instead of the readable 413. A body
+larger still is cut off (nothing that big is a legitimate request).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.config import SecuritySettings
 
 WEBHOOK_PATH = "/api/webhooks/meta"
+DRAIN_FACTOR = 4
 
 
 class BodyTooLarge(HTTPException):
@@ -48,6 +54,17 @@ async def send_too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def drain(receive: Receive, budget: int) -> None:
+    """Read and discard what is left of the request body, at most `budget` bytes."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client went away
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 def declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers") or ():
         if name == b"content-length":
@@ -74,6 +91,8 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope.get("path", ""))
         length = declared_length(scope)
         if length is not None and length > limit:
+            if length <= limit * DRAIN_FACTOR:
+                await drain(receive, length)
             await send_too_large(send, limit)
             return
 
@@ -105,4 +124,5 @@ class BodyLimitMiddleware:
             if not exceeded:
                 raise
         if exceeded and not started:
+            await drain(receive, limit * DRAIN_FACTOR - received)
             await send_too_large(send, limit)

@@ -91,7 +91,17 @@ async def test_the_webhook_route_refuses_bodies_over_its_own_limit(
     assert stored == 0
 
 
-async def test_the_body_is_never_read_when_the_declared_length_is_too_big() -> None:
+@pytest.mark.parametrize(
+    ("declared", "drained"),
+    [(4096, True), (1_000_000, False)],
+    ids=["over the limit: drained, then 413", "far over it: cut off unread"],
+)
+async def test_a_declared_length_over_the_limit_never_reaches_the_app(
+    declared: int, drained: bool
+) -> None:
+    """The app never runs. A body up to DRAIN_FACTOR x the limit is read and discarded
+    first (so the client, still uploading, gets the 413 instead of a reset); a larger one is
+    never read."""
     reads = 0
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,7 +110,8 @@ async def test_the_body_is_never_read_when_the_declared_length_is_too_big() -> N
     async def receive() -> Message:
         nonlocal reads
         reads += 1
-        return {"type": "http.request", "body": b"", "more_body": False}
+        more = reads < 3
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": more}
 
     sent: list[Message] = []
 
@@ -111,10 +122,10 @@ async def test_the_body_is_never_read_when_the_declared_length_is_too_big() -> N
     scope = {
         "type": "http",
         "path": "/api/anything",
-        "headers": [(b"content-length", b"4096")],
+        "headers": [(b"content-length", str(declared).encode())],
     }
     await middleware(scope, receive, send)
-    assert reads == 0
+    assert reads == (3 if drained else 0)
     assert sent[0]["status"] == 413
 
 

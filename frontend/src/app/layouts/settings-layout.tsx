@@ -12,7 +12,7 @@ interface SettingsPage {
   permission?: Permission;
 }
 
-export const SETTINGS_PAGES: SettingsPage[] = [
+const SETTINGS_PAGES: SettingsPage[] = [
   { to: "/settings/saved-replies", label: "Saved replies", testId: "settings-nav-saved-replies" },
   { to: "/settings/team", label: "Team", testId: "settings-nav-team" },
   { to: "/settings/api-keys", label: "API keys", testId: "settings-nav-api-keys", permission: "api_keys:manage" },

@@ -1,10 +1,7 @@
-import { ShieldAlert } from "lucide-react";
 import { useCallback, useMemo } from "react";
 import { useSearchParams } from "react-router";
 
-import { EmptyState } from "@/components/ui/empty-state";
-import { Spinner } from "@/components/ui/spinner";
-import { useCan } from "@/features/auth/hooks/use-can";
+import { SettingsPage } from "@/components/settings-page";
 import { AuditLog } from "@/features/audit/components/audit-log";
 import type { AuditLogView } from "@/features/audit/utils/filters";
 
@@ -27,43 +24,25 @@ function useAuditView(): [AuditLogView, (view: AuditLogView) => void] {
   return [view, setView];
 }
 
-function AuditLogPage() {
+function AuditLogBody() {
   const [view, setView] = useAuditView();
-  return (
-    <div className="h-full overflow-y-auto">
-      <div className="mx-auto grid max-w-6xl gap-6 px-4 py-8 sm:px-6">
-        <div className="grid gap-1">
-          <h1 className="text-2xl font-semibold tracking-tight">Audit log</h1>
-          <p className="text-sm text-muted-foreground">
-            Sign-ins, team, channel, API key and webhook changes, exports and deletions: who, when, from where. Click an entry for its
-            details.
-          </p>
-        </div>
-        <AuditLog view={view} onViewChange={setView} />
-      </div>
-    </div>
-  );
+  return <AuditLog view={view} onViewChange={setView} />;
 }
 
 /** Owners and admins read the audit log (the API refuses everyone else). */
 export function AuditLogRoute() {
-  const allowed = useCan("audit:read");
-  if (allowed === undefined) {
-    return (
-      <div className="flex h-full items-center justify-center">
-        <Spinner className="size-6" label="Loading" />
-      </div>
-    );
-  }
-  if (!allowed) {
-    return (
-      <EmptyState
-        className="h-full"
-        icon={ShieldAlert}
-        title="The audit log is for owners and admins"
-        description="Ask an owner or admin of this workspace if you need to know who changed what."
-      />
-    );
-  }
-  return <AuditLogPage />;
+  return (
+    <SettingsPage
+      title="Audit log"
+      description="Sign-ins, team, channel, API key and webhook changes, exports and deletions: who, when, from where. Click an entry for its details."
+      width="6xl"
+      permission="audit:read"
+      denied={{
+        title: "The audit log is for owners and admins",
+        description: "Ask an owner or admin of this workspace if you need to know who changed what.",
+      }}
+    >
+      <AuditLogBody />
+    </SettingsPage>
+  );
 }

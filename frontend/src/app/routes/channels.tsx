@@ -1,5 +1,6 @@
 import { useSearchParams } from "react-router";
 
+import { SettingsPage } from "@/components/settings-page";
 import { ChannelList } from "@/features/channels/components/channel-list";
 import { ConnectLayout, MissingAccount } from "@/features/channels/components/connect-layout";
 import { ConnectNotices } from "@/features/channels/components/connect-notices";
@@ -8,18 +9,10 @@ import { WhatsAppWizard } from "@/features/channels/components/whatsapp-wizard";
 
 export function ChannelsRoute() {
   return (
-    <div className="h-full overflow-y-auto">
-      <div className="mx-auto grid max-w-4xl gap-6 px-4 py-8 sm:px-6">
-        <div className="grid gap-1">
-          <h1 className="text-2xl font-semibold tracking-tight">Channels</h1>
-          <p className="text-sm text-muted-foreground">
-            The Facebook Pages and WhatsApp numbers whose messages arrive in this inbox.
-          </p>
-        </div>
-        <ConnectNotices />
-        <ChannelList />
-      </div>
-    </div>
+    <SettingsPage title="Channels" description="The Facebook Pages and WhatsApp numbers whose messages arrive in this inbox.">
+      <ConnectNotices />
+      <ChannelList />
+    </SettingsPage>
   );
 }
 

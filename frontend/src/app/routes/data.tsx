@@ -1,8 +1,6 @@
-import { ShieldAlert } from "lucide-react";
 import type { ReactNode } from "react";
 
-import { EmptyState } from "@/components/ui/empty-state";
-import { Spinner } from "@/components/ui/spinner";
+import { SettingsPage } from "@/components/settings-page";
 import { useCan } from "@/features/auth/hooks/use-can";
 import { DeleteWorkspace } from "@/features/data/components/delete-workspace";
 import { ExportsPanel } from "@/features/data/components/exports-panel";
@@ -40,63 +38,55 @@ function Section({
   );
 }
 
+function DataSections() {
+  const canExport = useCan("tenant:export") === true;
+  const owns = useCan("tenant:own") === true;
+  return (
+    <>
+      <Section
+        testId="trash-section"
+        title="Deleted conversations"
+        description="Deleted conversations stay here for 30 days, then they are erased with their messages and files. A customer who writes again brings theirs back."
+      >
+        <TrashList />
+      </Section>
+      {canExport && (
+        <Section testId="export-section" title="Export data" description="Download a copy of everything this workspace holds.">
+          <ExportsPanel />
+        </Section>
+      )}
+      <Section
+        testId="legal-section"
+        title="Privacy and terms"
+        description="The public pages Meta's app review asks for; the operator of this Parley edits them."
+      >
+        <LegalLinks className="justify-start px-4 text-sm" />
+      </Section>
+      {owns && (
+        <Section testId="danger-zone" title="Delete workspace" description="Close this workspace for good." danger>
+          <DeleteWorkspace />
+        </Section>
+      )}
+    </>
+  );
+}
+
 /**
  * Settings → Data & privacy: the trash (admins and owners), the workspace's data exports
  * and deleting the workspace (owners), and the public legal pages.
  */
 export function DataRoute() {
-  const allowed = useCan("conversations:delete");
-  const canExport = useCan("tenant:export") === true;
-  const owns = useCan("tenant:own") === true;
-  if (allowed === undefined) {
-    return (
-      <div className="flex h-full items-center justify-center">
-        <Spinner className="size-6" label="Loading" />
-      </div>
-    );
-  }
-  if (!allowed) {
-    return (
-      <EmptyState
-        className="h-full"
-        icon={ShieldAlert}
-        title="Data & privacy is for owners and admins"
-        description="Ask an owner or admin of this workspace to restore a conversation or export data."
-      />
-    );
-  }
   return (
-    <div className="h-full overflow-y-auto">
-      <div className="mx-auto grid max-w-4xl gap-6 px-4 py-8 sm:px-6">
-        <div className="grid gap-1">
-          <h1 className="text-2xl font-semibold tracking-tight">Data &amp; privacy</h1>
-          <p className="text-sm text-muted-foreground">Deleted conversations, your workspace&apos;s data, and the policies that apply to it.</p>
-        </div>
-        <Section
-          testId="trash-section"
-          title="Deleted conversations"
-          description="Deleted conversations stay here for 30 days, then they are erased with their messages and files. A customer who writes again brings theirs back."
-        >
-          <TrashList />
-        </Section>
-        {canExport && (
-          <Section testId="export-section" title="Export data" description="Download a copy of everything this workspace holds.">
-            <ExportsPanel />
-          </Section>
-        )}
-        <Section
-          testId="legal-section"
-          title="Privacy and terms"
-          description="The public pages Meta's app review asks for; the operator of this Parley edits them."
-        >
-          <LegalLinks className="justify-start px-4 text-sm" />
-        </Section>
-        {owns && (
-          <Section testId="danger-zone" title="Delete workspace" description="Close this workspace for good." danger>
-            <DeleteWorkspace />
-          </Section>
-        )}
-      </div>
-    </div>
+    <SettingsPage
+      title="Data & privacy"
+      description="Deleted conversations, your workspace's data, and the policies that apply to it."
+      permission="conversations:delete"
+      denied={{
+        title: "Data & privacy is for owners and admins",
+        description: "Ask an owner or admin of this workspace to restore a conversation or export data.",
+      }}
+    >
+      <DataSections />
+    </SettingsPage>
   );
 }

@@ -1,10 +1,7 @@
-import { ShieldAlert } from "lucide-react";
 import { useCallback, useMemo } from "react";
 import { useSearchParams } from "react-router";
 
-import { EmptyState } from "@/components/ui/empty-state";
-import { Spinner } from "@/components/ui/spinner";
-import { useCan } from "@/features/auth/hooks/use-can";
+import { SettingsPage } from "@/components/settings-page";
 import { useWebhookChannels } from "@/features/operations/api/get-webhook-channels";
 import { ChannelHealthTable } from "@/features/operations/components/channel-health-table";
 import { WebhookEvents } from "@/features/operations/components/webhook-events";
@@ -37,52 +34,40 @@ function useEventFilters(): [WebhookEventFilters, (filters: WebhookEventFilters)
   return [filters, setFilters];
 }
 
-function OperationsPage() {
+function OperationsBody() {
   const [filters, setFilters] = useEventFilters();
   const channels = useWebhookChannels().data?.items ?? [];
   return (
-    <div className="h-full overflow-y-auto">
-      <div className="mx-auto grid max-w-6xl gap-8 px-4 py-8 sm:px-6">
-        <div className="grid gap-1">
-          <h1 className="text-2xl font-semibold tracking-tight">Operations</h1>
-          <p className="text-sm text-muted-foreground">
-            How Meta&apos;s webhooks are arriving and being processed, per channel and one by one.
-          </p>
-        </div>
-        <section aria-labelledby="channels-heading" className="grid gap-3">
-          <h2 id="channels-heading" className="text-lg font-semibold tracking-tight">
-            Channels
-          </h2>
-          <ChannelHealthTable
-            selectedChannelId={filters.channelId}
-            onSelectChannel={(channelId) => setFilters({ ...filters, channelId })}
-          />
-        </section>
-        <WebhookEvents channels={channels} filters={filters} onFiltersChange={setFilters} />
-      </div>
-    </div>
+    <>
+      <section aria-labelledby="channels-heading" className="grid gap-3">
+        <h2 id="channels-heading" className="text-lg font-semibold tracking-tight">
+          Channels
+        </h2>
+        <ChannelHealthTable
+          selectedChannelId={filters.channelId}
+          onSelectChannel={(channelId) => setFilters({ ...filters, channelId })}
+        />
+      </section>
+      <WebhookEvents channels={channels} filters={filters} onFiltersChange={setFilters} />
+    </>
   );
 }
 
 /** Webhook health and the event log: owners and admins only (the API refuses everyone else). */
 export function OperationsRoute() {
-  const allowed = useCan("operations:manage");
-  if (allowed === undefined) {
-    return (
-      <div className="flex h-full items-center justify-center">
-        <Spinner className="size-6" label="Loading" />
-      </div>
-    );
-  }
-  if (!allowed) {
-    return (
-      <EmptyState
-        className="h-full"
-        icon={ShieldAlert}
-        title="Operations is for owners and admins"
-        description="Ask an owner or admin of this workspace if you need to look at webhook deliveries."
-      />
-    );
-  }
-  return <OperationsPage />;
+  return (
+    <SettingsPage
+      title="Operations"
+      description="How Meta's webhooks are arriving and being processed, per channel and one by one."
+      width="6xl"
+      className="gap-8"
+      permission="operations:manage"
+      denied={{
+        title: "Operations is for owners and admins",
+        description: "Ask an owner or admin of this workspace if you need to look at webhook deliveries.",
+      }}
+    >
+      <OperationsBody />
+    </SettingsPage>
+  );
 }

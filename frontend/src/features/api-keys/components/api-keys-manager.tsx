@@ -1,17 +1,10 @@
-import { AlertTriangle, Check, Copy, KeyRound, Plus } from "lucide-react";
+import { AlertTriangle, KeyRound, Plus } from "lucide-react";
 import { useId, useState, type FormEvent } from "react";
 
+import { LoadError } from "@/components/load-error";
+import { ConfirmDialog } from "@/components/confirm-dialog";
+import { CopyButton, CopyField } from "@/components/copy-field";
 import { Alert, AlertDescription } from "@/components/ui/alert";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-  AlertDialogTrigger,
-} from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
@@ -39,26 +32,6 @@ const MAX_NAME = 120;
 
 function origin(): string {
   return typeof window === "undefined" ? "" : window.location.origin;
-}
-
-/** Copies text and says so for a moment. */
-function CopyButton({ text, label, testId }: { text: string; label: string; testId?: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied(true);
-      window.setTimeout(() => setCopied(false), 2000);
-    } catch {
-      setCopied(false);
-    }
-  };
-  return (
-    <Button type="button" variant="outline" size="sm" onClick={() => void copy()} data-testid={testId} aria-label={label}>
-      {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
-      {copied ? "Copied" : "Copy"}
-    </Button>
-  );
 }
 
 function CreateForm({ onCreated, onCancel }: { onCreated: (key: ApiKeyCreated) => void; onCancel: () => void }) {
@@ -140,15 +113,7 @@ function CreatedKey({ created, onDone }: { created: ApiKeyCreated; onDone: () =>
         <AlertTriangle aria-hidden />
         <AlertDescription>Copy this key now. It will not be shown again; Parley keeps only a hash of it.</AlertDescription>
       </Alert>
-      <div className="flex items-center gap-2">
-        <code
-          data-testid="api-key-secret"
-          className="min-w-0 flex-1 rounded-md border bg-muted/40 px-3 py-2 font-mono text-xs break-all select-all"
-        >
-          {created.secret}
-        </code>
-        <CopyButton text={created.secret} label="Copy the API key" testId="api-key-copy" />
-      </div>
+      <CopyField value={created.secret} testId="api-key-secret" copyLabel="Copy the API key" copyTestId="api-key-copy" />
       <p className="text-xs text-muted-foreground">
         {created.name} · {created.role}. Send it as <span className="font-mono">Authorization: Bearer &lt;key&gt;</span>.
       </p>
@@ -165,45 +130,30 @@ function RevokeKey({ apiKey }: { apiKey: ApiKey }) {
   const [open, setOpen] = useState(false);
   const revoke = useRevokeApiKey();
   return (
-    <AlertDialog
+    <ConfirmDialog
       open={open}
       onOpenChange={(next) => {
-        if (revoke.isPending) return;
         setOpen(next);
         if (!next) revoke.reset();
       }}
-    >
-      <AlertDialogTrigger asChild>
+      trigger={
         <Button variant="outline" size="sm" className="h-7 px-2.5 text-xs hover:text-destructive" data-testid="api-key-revoke">
           Revoke
         </Button>
-      </AlertDialogTrigger>
-      <AlertDialogContent>
-        <AlertDialogHeader>
-          <AlertDialogTitle>Revoke {apiKey.name}?</AlertDialogTitle>
-          <AlertDialogDescription>
-            Anything using <span className="font-mono">{apiKey.prefix}…</span> stops working at once. This cannot be undone.
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {revoke.isError && (
-          <Alert variant="destructive">
-            <AlertDescription>{errorMessage(revoke.error)}</AlertDescription>
-          </Alert>
-        )}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={revoke.isPending}>Cancel</AlertDialogCancel>
-          <Button
-            variant="destructive"
-            disabled={revoke.isPending}
-            onClick={() => revoke.mutate(apiKey.id, { onSuccess: () => setOpen(false) })}
-            data-testid="api-key-confirm-revoke"
-          >
-            {revoke.isPending && <Spinner className="text-destructive-foreground" label="Revoking" />}
-            Revoke
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+      }
+      title={`Revoke ${apiKey.name}?`}
+      description={
+        <>
+          Anything using <span className="font-mono">{apiKey.prefix}…</span> stops working at once. This cannot be undone.
+        </>
+      }
+      confirmLabel="Revoke"
+      pending={revoke.isPending}
+      pendingLabel="Revoking"
+      error={revoke.error}
+      onConfirm={() => revoke.mutate(apiKey.id, { onSuccess: () => setOpen(false) })}
+      confirmTestId="api-key-confirm-revoke"
+    />
   );
 }
 
@@ -275,14 +225,7 @@ export function ApiKeysManager() {
     );
   } else if (keys.isError) {
     body = (
-      <Alert variant="destructive" data-testid="api-keys-error">
-        <AlertDescription>
-          {errorMessage(keys.error)}{" "}
-          <button type="button" className="font-medium underline" onClick={() => void keys.refetch()}>
-            Try again
-          </button>
-        </AlertDescription>
-      </Alert>
+      <LoadError error={keys.error} onRetry={() => void keys.refetch()} testId="api-keys-error" />
     );
   } else if (items.length === 0) {
     body = <EmptyState icon={KeyRound} title="No API keys yet" description="Create a key for each integration, so each can be revoked on its own." />;

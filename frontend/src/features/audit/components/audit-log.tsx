@@ -1,16 +1,19 @@
 import { ChevronRight, RefreshCw, ScrollText } from "lucide-react";
-import { Fragment, useMemo, useState, type KeyboardEvent } from "react";
+import { Fragment, useMemo, type KeyboardEvent } from "react";
 
+import { LoadError } from "@/components/load-error";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
 import { memberName, useTeamMemberMap } from "@/features/inbox/api/get-team-members";
-import { errorMessage } from "@/lib/api/errors";
+
+import { useToggleSet } from "@/hooks/use-toggle-set";
 import type { AuditLogEntry, TeamMember } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
 import { dateTimeLabel } from "@/utils/format";
+import { uniqueItems } from "@/utils/pages";
 
 import { useAuditLogs } from "../api/get-audit-logs";
 import { actionLabel, actorLabel, detailValue, groupLabel, actionGroup, targetLabel } from "../utils/actions";
@@ -137,28 +140,9 @@ export function AuditLog({ view, onViewChange }: { view: AuditLogView; onViewCha
   const filters = useMemo(() => filtersOf(view), [view]);
   const query = useAuditLogs(filters, { enabled: !backwards });
   const members = useTeamMemberMap();
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  const [expanded, toggle] = useToggleSet();
 
-  const entries = useMemo(() => {
-    const seen = new Set<string>();
-    const out: AuditLogEntry[] = [];
-    for (const page of query.data?.pages ?? []) {
-      for (const entry of page.items) {
-        if (seen.has(entry.id)) continue; // pages can overlap while new entries arrive
-        seen.add(entry.id);
-        out.push(entry);
-      }
-    }
-    return out;
-  }, [query.data]);
-
-  const toggle = (id: string) =>
-    setExpanded((previous) => {
-      const next = new Set(previous);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const entries = useMemo(() => uniqueItems(query.data?.pages), [query.data]);
 
   let body;
   if (backwards) {
@@ -178,14 +162,7 @@ export function AuditLog({ view, onViewChange }: { view: AuditLogView; onViewCha
   } else if (query.isError && entries.length === 0) {
     body = (
       <div className="p-4">
-        <Alert variant="destructive" data-testid="audit-error">
-          <AlertDescription>
-            {errorMessage(query.error)}{" "}
-            <button type="button" className="font-medium underline" onClick={() => void query.refetch()}>
-              Try again
-            </button>
-          </AlertDescription>
-        </Alert>
+        <LoadError error={query.error} onRetry={() => void query.refetch()} testId="audit-error" />
       </div>
     );
   } else if (entries.length === 0) {

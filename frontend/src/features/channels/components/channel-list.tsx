@@ -1,8 +1,7 @@
 import { Plug } from "lucide-react";
 
-import { Alert, AlertDescription } from "@/components/ui/alert";
+import { LoadError } from "@/components/load-error";
 import { EmptyState } from "@/components/ui/empty-state";
-import { errorMessage } from "@/lib/api/errors";
 
 import { useChannels } from "../api/get-channels";
 import { useCanManageChannels } from "../hooks/use-can-manage-channels";
@@ -35,14 +34,7 @@ export function ChannelList() {
   if (query.isPending) return <ListSkeleton />;
   if (query.isError) {
     return (
-      <Alert variant="destructive" data-testid="channels-error">
-        <AlertDescription>
-          {errorMessage(query.error)}{" "}
-          <button type="button" className="font-medium underline" onClick={() => void query.refetch()}>
-            Try again
-          </button>
-        </AlertDescription>
-      </Alert>
+      <LoadError error={query.error} onRetry={() => void query.refetch()} testId="channels-error" />
     );
   }
 

@@ -2,11 +2,10 @@ import { ArrowLeft, Link2Off } from "lucide-react";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 
-import { Alert, AlertDescription } from "@/components/ui/alert";
+import { LoadError as SharedLoadError } from "@/components/load-error";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
-import { errorMessage } from "@/lib/api/errors";
 
 /** The frame of the pages the Facebook dialog comes back to. */
 export function ConnectLayout({ title, description, children }: { title: string; description: ReactNode; children: ReactNode }) {
@@ -61,14 +60,5 @@ export function LoadingBlock({ label }: { label: string }) {
 }
 
 export function LoadError({ error, onRetry }: { error: unknown; onRetry: () => void }) {
-  return (
-    <Alert variant="destructive" data-testid="connect-load-error">
-      <AlertDescription>
-        {errorMessage(error)}{" "}
-        <button type="button" className="font-medium underline" onClick={onRetry}>
-          Try again
-        </button>
-      </AlertDescription>
-    </Alert>
-  );
+  return <SharedLoadError error={error} onRetry={onRetry} testId="connect-load-error" />;
 }

@@ -1,20 +1,8 @@
 import { Unplug } from "lucide-react";
 import { useState } from "react";
 
-import { Alert, AlertDescription } from "@/components/ui/alert";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-  AlertDialogTrigger,
-} from "@/components/ui/alert-dialog";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
-import { Spinner } from "@/components/ui/spinner";
-import { errorMessage } from "@/lib/api/errors";
 import type { Channel } from "@/lib/api/types";
 
 import { useDisconnectChannel } from "../api/disconnect-channel";
@@ -26,46 +14,28 @@ export function DisconnectChannelButton({ channel }: { channel: Channel }) {
   const what = channel.kind === "whatsapp" ? "this number" : "this Page";
 
   return (
-    <AlertDialog
+    <ConfirmDialog
       open={open}
       onOpenChange={(next) => {
-        if (disconnect.isPending) return;
         setOpen(next);
         if (!next) disconnect.reset();
       }}
-    >
-      <AlertDialogTrigger asChild>
+      trigger={
         <Button variant="ghost" size="sm" data-testid="channel-disconnect" className="text-destructive hover:text-destructive">
           <Unplug aria-hidden />
           Disconnect
         </Button>
-      </AlertDialogTrigger>
-      <AlertDialogContent data-testid="disconnect-dialog">
-        <AlertDialogHeader>
-          <AlertDialogTitle>Disconnect {channel.name}?</AlertDialogTitle>
-          <AlertDialogDescription>
-            Parley stops receiving and sending messages for {what}. Its conversations and message history are kept,
-            and you can reconnect it later.
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {disconnect.isError && (
-          <Alert variant="destructive" data-testid="disconnect-error">
-            <AlertDescription>{errorMessage(disconnect.error)}</AlertDescription>
-          </Alert>
-        )}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={disconnect.isPending}>Cancel</AlertDialogCancel>
-          <Button
-            variant="destructive"
-            data-testid="confirm-disconnect"
-            disabled={disconnect.isPending}
-            onClick={() => disconnect.mutate(channel.id, { onSuccess: () => setOpen(false) })}
-          >
-            {disconnect.isPending && <Spinner className="text-destructive-foreground" label="Disconnecting" />}
-            Disconnect
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+      }
+      title={`Disconnect ${channel.name}?`}
+      description={`Parley stops receiving and sending messages for ${what}. Its conversations and message history are kept, and you can reconnect it later.`}
+      confirmLabel="Disconnect"
+      pending={disconnect.isPending}
+      pendingLabel="Disconnecting"
+      error={disconnect.error}
+      onConfirm={() => disconnect.mutate(channel.id, { onSuccess: () => setOpen(false) })}
+      testId="disconnect-dialog"
+      confirmTestId="confirm-disconnect"
+      errorTestId="disconnect-error"
+    />
   );
 }

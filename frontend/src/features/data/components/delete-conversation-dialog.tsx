@@ -1,17 +1,6 @@
 import { useNavigate } from "react-router";
 
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
-import { Button } from "@/components/ui/button";
-import { Spinner } from "@/components/ui/spinner";
-import { errorMessage } from "@/lib/api/errors";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import type { Conversation } from "@/lib/api/types";
 
 import { useDeleteConversation } from "../api/trash";
@@ -40,34 +29,21 @@ export function DeleteConversationDialog({ conversation, open, onOpenChange, bac
   }
 
   return (
-    <AlertDialog
+    <ConfirmDialog
       open={open}
       onOpenChange={(next) => {
         if (!next) remove.reset();
         onOpenChange(next);
       }}
-    >
-      <AlertDialogContent data-testid="delete-conversation-dialog">
-        <AlertDialogHeader>
-          <AlertDialogTitle>Delete the conversation with {name}?</AlertDialogTitle>
-          <AlertDialogDescription>
-            It leaves everyone&apos;s inbox now. Admins can restore it from Settings → Data &amp; privacy for 30 days; after that it is
-            erased with its messages and files. If {name} writes again, it comes back.
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {remove.error !== null && (
-          <p role="alert" className="text-sm text-destructive">
-            {errorMessage(remove.error)}
-          </p>
-        )}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={remove.isPending}>Cancel</AlertDialogCancel>
-          <Button variant="destructive" onClick={confirm} disabled={remove.isPending} data-testid="delete-conversation-confirm">
-            {remove.isPending && <Spinner className="text-destructive-foreground" label="Deleting" />}
-            Delete conversation
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+      title={`Delete the conversation with ${name}?`}
+      description={`It leaves everyone's inbox now. Admins can restore it from Settings → Data & privacy for 30 days; after that it is erased with its messages and files. If ${name} writes again, it comes back.`}
+      confirmLabel="Delete conversation"
+      pending={remove.isPending}
+      pendingLabel="Deleting"
+      error={remove.error}
+      onConfirm={confirm}
+      testId="delete-conversation-dialog"
+      confirmTestId="delete-conversation-confirm"
+    />
   );
 }

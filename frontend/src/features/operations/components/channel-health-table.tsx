@@ -1,10 +1,10 @@
 import { AlertTriangle, Filter } from "lucide-react";
 
+import { LoadError } from "@/components/load-error";
 import { ChannelIcon } from "@/components/channel-icon";
-import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { useNow } from "@/hooks/use-now";
-import { errorMessage } from "@/lib/api/errors";
+
 import type { WebhookChannel } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
 import { agoLabel, dateTimeLabel, formatDuration } from "@/utils/format";
@@ -108,14 +108,7 @@ export function ChannelHealthTable({ selectedChannelId, onSelectChannel }: Chann
 
   if (query.isError) {
     return (
-      <Alert variant="destructive" data-testid="ops-channels-error">
-        <AlertDescription>
-          {errorMessage(query.error)}{" "}
-          <button type="button" className="font-medium underline" onClick={() => void query.refetch()}>
-            Try again
-          </button>
-        </AlertDescription>
-      </Alert>
+      <LoadError error={query.error} onRetry={() => void query.refetch()} testId="ops-channels-error" />
     );
   }
 

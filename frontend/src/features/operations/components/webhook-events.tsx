@@ -1,16 +1,18 @@
 import { AlertCircle, ChevronRight, Inbox, RefreshCw, RotateCcw } from "lucide-react";
-import { Fragment, useMemo, useState, type KeyboardEvent } from "react";
+import { Fragment, useMemo, type KeyboardEvent } from "react";
 
-import { Alert, AlertDescription } from "@/components/ui/alert";
+import { LoadError } from "@/components/load-error";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Spinner } from "@/components/ui/spinner";
+import { useToggleSet } from "@/hooks/use-toggle-set";
 import { errorMessage } from "@/lib/api/errors";
 import type { WebhookChannel, WebhookEvent, WebhookEventStatus } from "@/lib/api/types";
 import type { WebhookEventFilters } from "@/lib/query-keys";
 import { cn } from "@/lib/utils";
 import { dateTimeLabel, formatDuration } from "@/utils/format";
+import { uniqueItems } from "@/utils/pages";
 
 import { useWebhookEvents } from "../api/get-webhook-events";
 import { useReplayWebhookEvent } from "../api/replay-webhook-event";
@@ -247,29 +249,10 @@ export interface WebhookEventsProps {
 /** Webhook deliveries one by one: filter, inspect, replay the ones that failed. */
 export function WebhookEvents({ channels, filters, onFiltersChange }: WebhookEventsProps) {
   const query = useWebhookEvents(filters);
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  const [expanded, toggle] = useToggleSet();
   const channelNames = useMemo(() => new Map(channels.map((c) => [c.channel_id, c.channel_name])), [channels]);
 
-  const events = useMemo(() => {
-    const seen = new Set<string>();
-    const out: WebhookEvent[] = [];
-    for (const page of query.data?.pages ?? []) {
-      for (const event of page.items) {
-        if (seen.has(event.id)) continue; // pages can overlap while new events arrive
-        seen.add(event.id);
-        out.push(event);
-      }
-    }
-    return out;
-  }, [query.data]);
-
-  const toggle = (id: string) =>
-    setExpanded((previous) => {
-      const next = new Set(previous);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const events = useMemo(() => uniqueItems(query.data?.pages), [query.data]);
 
   let body;
   if (query.isPending) {
@@ -281,14 +264,7 @@ export function WebhookEvents({ channels, filters, onFiltersChange }: WebhookEve
   } else if (query.isError && events.length === 0) {
     body = (
       <div className="p-4">
-        <Alert variant="destructive" data-testid="events-error">
-          <AlertDescription>
-            {errorMessage(query.error)}{" "}
-            <button type="button" className="font-medium underline" onClick={() => void query.refetch()}>
-              Try again
-            </button>
-          </AlertDescription>
-        </Alert>
+        <LoadError error={query.error} onRetry={() => void query.refetch()} testId="events-error" />
       </div>
     );
   } else if (events.length === 0) {

@@ -1,17 +1,9 @@
 import { MessageSquareText, Pencil, Plus, Trash2 } from "lucide-react";
 import { useId, useState, type FormEvent } from "react";
 
+import { LoadError } from "@/components/load-error";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Alert, AlertDescription } from "@/components/ui/alert";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-  AlertDialogTrigger,
-} from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -145,43 +137,26 @@ function DeleteSavedReply({ reply }: { reply: SavedReply }) {
   const [open, setOpen] = useState(false);
   const remove = useDeleteSavedReply();
   return (
-    <AlertDialog
+    <ConfirmDialog
       open={open}
       onOpenChange={(next) => {
-        if (remove.isPending) return;
         setOpen(next);
         if (!next) remove.reset();
       }}
-    >
-      <AlertDialogTrigger asChild>
+      trigger={
         <Button variant="ghost" size="icon" className="size-8 text-muted-foreground hover:text-destructive" aria-label={`Delete /${reply.shortcut}`} data-testid="saved-reply-delete">
           <Trash2 aria-hidden />
         </Button>
-      </AlertDialogTrigger>
-      <AlertDialogContent>
-        <AlertDialogHeader>
-          <AlertDialogTitle>Delete /{reply.shortcut}?</AlertDialogTitle>
-          <AlertDialogDescription>The whole team loses this saved reply. Messages already sent keep their text.</AlertDialogDescription>
-        </AlertDialogHeader>
-        {remove.isError && (
-          <Alert variant="destructive">
-            <AlertDescription>{errorMessage(remove.error)}</AlertDescription>
-          </Alert>
-        )}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={remove.isPending}>Cancel</AlertDialogCancel>
-          <Button
-            variant="destructive"
-            disabled={remove.isPending}
-            onClick={() => remove.mutate(reply.id, { onSuccess: () => setOpen(false) })}
-            data-testid="saved-reply-confirm-delete"
-          >
-            {remove.isPending && <Spinner className="text-destructive-foreground" label="Deleting" />}
-            Delete
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+      }
+      title={`Delete /${reply.shortcut}?`}
+      description="The whole team loses this saved reply. Messages already sent keep their text."
+      confirmLabel="Delete"
+      pending={remove.isPending}
+      pendingLabel="Deleting"
+      error={remove.error}
+      onConfirm={() => remove.mutate(reply.id, { onSuccess: () => setOpen(false) })}
+      confirmTestId="saved-reply-confirm-delete"
+    />
   );
 }
 
@@ -201,14 +176,7 @@ export function SavedRepliesManager() {
     );
   } else if (replies.isError) {
     body = (
-      <Alert variant="destructive">
-        <AlertDescription>
-          {errorMessage(replies.error)}{" "}
-          <button type="button" className="font-medium underline" onClick={() => void replies.refetch()}>
-            Try again
-          </button>
-        </AlertDescription>
-      </Alert>
+      <LoadError error={replies.error} onRetry={() => void replies.refetch()} />
     );
   } else if (items.length === 0) {
     body = (

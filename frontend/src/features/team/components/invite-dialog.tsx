@@ -1,6 +1,7 @@
-import { Check, Copy, MailCheck, MailWarning, UserPlus } from "lucide-react";
+import { MailCheck, MailWarning, UserPlus } from "lucide-react";
 import { useId, useState, type FormEvent } from "react";
 
+import { CopyField } from "@/components/copy-field";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
@@ -16,26 +17,6 @@ import { grantableRoles, ROLE_DESCRIPTIONS, ROLE_LABELS } from "../utils/roles";
 import { SELECT_CLASS } from "../utils/select";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/** Copies text and says so for a moment. */
-export function CopyButton({ text, testId }: { text: string; testId?: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied(true);
-      window.setTimeout(() => setCopied(false), 2000);
-    } catch {
-      setCopied(false);
-    }
-  };
-  return (
-    <Button type="button" variant="outline" size="sm" onClick={() => void copy()} data-testid={testId}>
-      {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
-      {copied ? "Copied" : "Copy"}
-    </Button>
-  );
-}
 
 function InviteForm({ canOwn, onCreated }: { canOwn: boolean; onCreated: (created: InvitationCreated) => void }) {
   const create = useCreateInvitation();
@@ -130,15 +111,7 @@ function InviteResult({ created, onAnother, onDone }: { created: InvitationCreat
       )}
       <div className="grid gap-1.5">
         <Label>Invitation link</Label>
-        <div className="flex items-center gap-2">
-          <code
-            className="min-w-0 flex-1 rounded-md border bg-muted px-2 py-1.5 font-mono text-xs break-all select-all"
-            data-testid="invite-link"
-          >
-            {created.invite_url}
-          </code>
-          <CopyButton text={created.invite_url} testId="invite-copy" />
-        </div>
+        <CopyField value={created.invite_url} testId="invite-link" copyTestId="invite-copy" />
         <p className="text-xs text-muted-foreground">
           It works once, for {ROLE_LABELS[created.role].toLowerCase()} access, until {expires}. It is shown only now.
         </p>

@@ -1,17 +1,8 @@
 import { Users } from "lucide-react";
 import { useState } from "react";
 
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Alert, AlertDescription } from "@/components/ui/alert";
-import {
-  AlertDialog,
-  AlertDialogAction,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
@@ -54,38 +45,33 @@ function RemoveMember({ member, isMe, onError }: { member: TeamMember; isMe: boo
   const remove = useRemoveMember();
   const name = memberName(member);
   return (
-    <AlertDialog open={open} onOpenChange={setOpen}>
-      <Button variant="ghost" size="sm" onClick={() => setOpen(true)} data-testid={`member-remove-${member.email}`}>
-        {isMe ? "Leave" : "Remove"}
-      </Button>
-      <AlertDialogContent>
-        <AlertDialogHeader>
-          <AlertDialogTitle>{isMe ? "Leave this workspace?" : `Remove ${name}?`}</AlertDialogTitle>
-          <AlertDialogDescription>
-            {isMe
-              ? "You are signed out at once and can only come back with a new invitation."
-              : `${name} is signed out at once and can only come back with a new invitation. Their messages and notes stay.`}
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        <AlertDialogFooter>
-          <AlertDialogCancel>Cancel</AlertDialogCancel>
-          <AlertDialogAction
-            className="bg-destructive text-destructive-foreground hover:bg-destructive/90"
-            data-testid="member-remove-confirm"
-            onClick={() =>
-              remove.mutate(member.id, {
-                onSuccess: () => {
-                  if (isMe) clearTokens(); // the account is gone: back to the sign-in page
-                },
-                onError,
-              })
-            }
-          >
-            {isMe ? "Leave" : "Remove"}
-          </AlertDialogAction>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+    <ConfirmDialog
+      open={open}
+      onOpenChange={setOpen}
+      trigger={
+        <Button variant="ghost" size="sm" data-testid={`member-remove-${member.email}`}>
+          {isMe ? "Leave" : "Remove"}
+        </Button>
+      }
+      title={isMe ? "Leave this workspace?" : `Remove ${name}?`}
+      description={
+        isMe
+          ? "You are signed out at once and can only come back with a new invitation."
+          : `${name} is signed out at once and can only come back with a new invitation. Their messages and notes stay.`
+      }
+      confirmLabel={isMe ? "Leave" : "Remove"}
+      onConfirm={() => {
+        // Closes at once: a failure shows above the members table.
+        setOpen(false);
+        remove.mutate(member.id, {
+          onSuccess: () => {
+            if (isMe) clearTokens(); // the account is gone: back to the sign-in page
+          },
+          onError,
+        });
+      }}
+      confirmTestId="member-remove-confirm"
+    />
   );
 }
 

@@ -1,6 +1,7 @@
 import { History, RotateCcw } from "lucide-react";
 import { useId, useState, type ReactNode } from "react";
 
+import { CopyButton } from "@/components/copy-field";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
@@ -14,7 +15,6 @@ import type { WebhookDelivery, WebhookDeliveryDetail, WebhookDeliveryStatus, Web
 import { useResendDelivery, useWebhookDeliveries, useWebhookDelivery } from "../api/webhooks";
 import { DELIVERY_STATUSES } from "../utils/events";
 import { DeliveryStatusBadge } from "./delivery-status-badge";
-import { CopyButton } from "./secret-view";
 
 /** The body as sent, laid out for reading (the signature covers the compact original). */
 function pretty(body: string): string {

@@ -1,28 +1,8 @@
-import { AlertTriangle, Check, Copy } from "lucide-react";
-import { useState } from "react";
+import { AlertTriangle } from "lucide-react";
 
+import { CopyField } from "@/components/copy-field";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-
-/** Copies text and says so for a moment. */
-export function CopyButton({ text, label, testId }: { text: string; label: string; testId?: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied(true);
-      window.setTimeout(() => setCopied(false), 2000);
-    } catch {
-      setCopied(false);
-    }
-  };
-  return (
-    <Button type="button" variant="outline" size="sm" onClick={() => void copy()} data-testid={testId} aria-label={label}>
-      {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
-      {copied ? "Copied" : "Copy"}
-    </Button>
-  );
-}
 
 export type SecretReason = "created" | "revealed" | "rotated";
 
@@ -40,15 +20,7 @@ export function SecretView({ secret, reason, onDone }: { secret: string; reason:
         <AlertTriangle aria-hidden />
         <AlertDescription>{NOTES[reason]}</AlertDescription>
       </Alert>
-      <div className="flex items-center gap-2">
-        <code
-          data-testid="webhook-secret"
-          className="min-w-0 flex-1 rounded-md border bg-muted/40 px-3 py-2 font-mono text-xs break-all select-all"
-        >
-          {secret}
-        </code>
-        <CopyButton text={secret} label="Copy the signing secret" testId="webhook-secret-copy" />
-      </div>
+      <CopyField value={secret} testId="webhook-secret" copyLabel="Copy the signing secret" copyTestId="webhook-secret-copy" />
       <div className="flex justify-end">
         <Button onClick={onDone} data-testid="webhook-secret-done">
           Done

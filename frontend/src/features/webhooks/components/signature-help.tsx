@@ -1,4 +1,4 @@
-import { CopyButton } from "./secret-view";
+import { CopyButton } from "@/components/copy-field";
 
 const SNIPPET = `import hashlib, hmac, time
 

@@ -1,17 +1,8 @@
 import { Eye, KeyRound, Pencil, Plus, Send, Trash2, Webhook } from "lucide-react";
 import { useState, type ReactNode } from "react";
 
-import { Alert, AlertDescription } from "@/components/ui/alert";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-  AlertDialogTrigger,
-} from "@/components/ui/alert-dialog";
+import { LoadError } from "@/components/load-error";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
@@ -76,45 +67,36 @@ function RotateSecret({ endpoint, onRotated }: { endpoint: WebhookEndpoint; onRo
   const [open, setOpen] = useState(false);
   const rotate = useRotateSecret();
   return (
-    <AlertDialog open={open} onOpenChange={(next) => !rotate.isPending && setOpen(next)}>
-      <AlertDialogTrigger asChild>
+    <ConfirmDialog
+      open={open}
+      onOpenChange={setOpen}
+      trigger={
         <Button variant="ghost" size="icon" className="size-8" aria-label="Rotate secret" title="Rotate secret" data-testid="webhook-rotate">
           <KeyRound aria-hidden />
         </Button>
-      </AlertDialogTrigger>
-      <AlertDialogContent>
-        <AlertDialogHeader>
-          <AlertDialogTitle>Rotate the signing secret?</AlertDialogTitle>
-          <AlertDialogDescription>
-            Deliveries to <span className="font-mono break-all">{endpoint.url}</span> are signed with a new secret from now on; your
-            receiver rejects them until it has the new one.
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {rotate.isError && (
-          <Alert variant="destructive">
-            <AlertDescription>{errorMessage(rotate.error)}</AlertDescription>
-          </Alert>
-        )}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={rotate.isPending}>Cancel</AlertDialogCancel>
-          <Button
-            disabled={rotate.isPending}
-            onClick={() =>
-              rotate.mutate(endpoint.id, {
-                onSuccess: ({ secret }) => {
-                  setOpen(false);
-                  onRotated(secret);
-                },
-              })
-            }
-            data-testid="webhook-confirm-rotate"
-          >
-            {rotate.isPending && <Spinner className="text-primary-foreground" label="Rotating" />}
-            Rotate secret
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+      }
+      title="Rotate the signing secret?"
+      description={
+        <>
+          Deliveries to <span className="font-mono break-all">{endpoint.url}</span> are signed with a new secret from now on; your
+          receiver rejects them until it has the new one.
+        </>
+      }
+      confirmLabel="Rotate secret"
+      destructive={false}
+      pending={rotate.isPending}
+      pendingLabel="Rotating"
+      error={rotate.error}
+      onConfirm={() =>
+        rotate.mutate(endpoint.id, {
+          onSuccess: ({ secret }) => {
+            setOpen(false);
+            onRotated(secret);
+          },
+        })
+      }
+      confirmTestId="webhook-confirm-rotate"
+    />
   );
 }
 
@@ -122,38 +104,27 @@ function DeleteEndpoint({ endpoint }: { endpoint: WebhookEndpoint }) {
   const [open, setOpen] = useState(false);
   const remove = useDeleteEndpoint();
   return (
-    <AlertDialog open={open} onOpenChange={(next) => !remove.isPending && setOpen(next)}>
-      <AlertDialogTrigger asChild>
+    <ConfirmDialog
+      open={open}
+      onOpenChange={setOpen}
+      trigger={
         <Button variant="ghost" size="icon" className="size-8 hover:text-destructive" aria-label="Delete endpoint" title="Delete endpoint" data-testid="webhook-delete">
           <Trash2 aria-hidden />
         </Button>
-      </AlertDialogTrigger>
-      <AlertDialogContent>
-        <AlertDialogHeader>
-          <AlertDialogTitle>Delete this endpoint?</AlertDialogTitle>
-          <AlertDialogDescription>
-            <span className="font-mono break-all">{endpoint.url}</span> stops receiving events, and its delivery log is deleted with it.
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {remove.isError && (
-          <Alert variant="destructive">
-            <AlertDescription>{errorMessage(remove.error)}</AlertDescription>
-          </Alert>
-        )}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={remove.isPending}>Cancel</AlertDialogCancel>
-          <Button
-            variant="destructive"
-            disabled={remove.isPending}
-            onClick={() => remove.mutate(endpoint.id, { onSuccess: () => setOpen(false) })}
-            data-testid="webhook-confirm-delete"
-          >
-            {remove.isPending && <Spinner className="text-destructive-foreground" label="Deleting" />}
-            Delete
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+      }
+      title="Delete this endpoint?"
+      description={
+        <>
+          <span className="font-mono break-all">{endpoint.url}</span> stops receiving events, and its delivery log is deleted with it.
+        </>
+      }
+      confirmLabel="Delete"
+      pending={remove.isPending}
+      pendingLabel="Deleting"
+      error={remove.error}
+      onConfirm={() => remove.mutate(endpoint.id, { onSuccess: () => setOpen(false) })}
+      confirmTestId="webhook-confirm-delete"
+    />
   );
 }
 
@@ -219,7 +190,8 @@ function EndpointRow({ endpoint, selected, actions }: { endpoint: WebhookEndpoin
         )}
       </td>
       <td className="py-1.5 pr-3 pl-2">
-        <div className="flex justify-end gap-0.5">
+        {/* Two rows of icons where the table is narrow (laptop width beside the settings nav). */}
+        <div className="ml-auto flex max-w-[6.25rem] flex-wrap justify-end gap-0.5 2xl:max-w-none">
           <IconButton
             label="Send test event"
             testId="webhook-test"
@@ -270,14 +242,7 @@ export function WebhooksManager() {
     );
   } else if (endpoints.isError) {
     body = (
-      <Alert variant="destructive" data-testid="webhooks-error">
-        <AlertDescription>
-          {errorMessage(endpoints.error)}{" "}
-          <button type="button" className="font-medium underline" onClick={() => void endpoints.refetch()}>
-            Try again
-          </button>
-        </AlertDescription>
-      </Alert>
+      <LoadError error={endpoints.error} onRetry={() => void endpoints.refetch()} testId="webhooks-error" />
     );
   } else if (items.length === 0) {
     body = (
@@ -290,7 +255,7 @@ export function WebhooksManager() {
   } else {
     body = (
       <div className="overflow-x-auto rounded-xl border bg-card shadow-xs">
-        <table className="w-full min-w-[48rem] text-sm" data-testid="webhook-list">
+        <table className="w-full min-w-[44rem] text-sm" data-testid="webhook-list">
           <thead>
             <tr className="border-b bg-muted/50 text-left text-xs text-muted-foreground">
               <th scope="col" className="px-4 py-2 font-medium">Endpoint</th>
