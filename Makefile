@@ -71,15 +71,25 @@ frontend-check: install-frontend  ## type-check, lint and unit-test the SPA
 
 # The reliability suite (private PostgreSQL and Redis, a 20,000-delivery soak) is CPU-bound
 # for minutes while the rest mostly waits on databases and the browser, so it runs beside
-# everything else; its output follows at the end. Any failure fails `make test`.
+# everything else. The Python tests run as two processes side by side (the second with its
+# own database and Redis index: PARLEY_TEST_SHARD in tests/conftest.py), then the browser
+# tests alone, as their timings expect a machine that is not saturated. Output of what ran
+# alongside follows its part. Any failure fails `make test`.
+SIDE_TESTS := tests/worker tests/realtime tests/metasim
 test: install install-browser  ## every check: lint, types, pytest, frontend, browser tests
-	@log=$$(mktemp); $(VENV)/bin/pytest tests/reliability >$$log 2>&1 & reliability=$$!; \
+	@rel=$$(mktemp); side=$$(mktemp); \
+	$(VENV)/bin/pytest tests/reliability >$$rel 2>&1 & reliability=$$!; \
 	status=0; \
 	$(MAKE) -k --no-print-directory lint typecheck openapi-check || status=1; \
 	$(MAKE) --no-print-directory frontend-check || status=1; \
-	$(VENV)/bin/pytest --ignore=tests/reliability || status=1; \
+	PARLEY_TEST_SHARD=b $(VENV)/bin/pytest $(SIDE_TESTS) >$$side 2>&1 & sidetests=$$!; \
+	$(VENV)/bin/pytest --ignore=tests/reliability --ignore=tests/e2e \
+	  $(addprefix --ignore=,$(SIDE_TESTS)) || status=1; \
+	echo "--- $(SIDE_TESTS) (ran alongside)"; \
+	wait $$sidetests || status=1; cat $$side; \
+	$(VENV)/bin/pytest tests/e2e || status=1; \
 	echo "--- tests/reliability (ran alongside)"; \
-	wait $$reliability || status=1; cat $$log; rm -f $$log; exit $$status
+	wait $$reliability || status=1; cat $$rel; rm -f $$rel $$side; exit $$status
 
 lock:  ## re-lock Python dependencies (versions only, no registry URLs)
 	$(UV) pip compile --quiet pyproject.toml --group dev -o requirements.lock

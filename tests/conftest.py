@@ -14,6 +14,15 @@ TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/parley_test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# `make test` runs two pytest processes side by side; the second (PARLEY_TEST_SHARD=b)
+# gets its own database (`<name>_b`) and Redis index (PARLEY_TEST_SHARD_REDIS_DB, 13).
+if shard := os.environ.get("PARLEY_TEST_SHARD", ""):
+    _database, _, _query = TEST_DATABASE_URL.partition("?")
+    TEST_DATABASE_URL = f"{_database}_{shard}" + (f"?{_query}" if _query else "")
+    _redis_base = (
+        TEST_REDIS_URL.rsplit("/", 1)[0] if TEST_REDIS_URL.count("/") > 2 else TEST_REDIS_URL
+    )
+    TEST_REDIS_URL = f"{_redis_base}/{os.environ.get('PARLEY_TEST_SHARD_REDIS_DB', '13')}"
 GRAPH_BASE_URL = "https://graph.test"
 
 os.environ.update(
