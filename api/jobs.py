@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import after_commit
+from api.observability import tracing
 from api.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -22,14 +23,18 @@ QUEUE_NAME = "parley:queue"
 # Webhook processing has its own queue and worker, so bulk work (sends, media, imports)
 # can never starve the processing of customers' messages.
 WEBHOOK_QUEUE_NAME = "parley:webhooks"
+# The keyword a job's trace context travels in when tracing is on (worker.instrument pops it).
+TRACE_KWARG = "otel_context"
 
 
 async def send_job(
     name: str, *args: Any, job_id: str | None = None, queue: str = QUEUE_NAME
 ) -> bool:
     """Put a job on the queue now. Returns False (and logs) when Redis is unreachable."""
+    carrier = tracing.inject()
+    extra: dict[str, Any] = {TRACE_KWARG: carrier} if carrier else {}
     try:
-        await get_redis().enqueue_job(name, *args, _job_id=job_id, _queue_name=queue)
+        await get_redis().enqueue_job(name, *args, _job_id=job_id, _queue_name=queue, **extra)
     except Exception as exc:
         logger.warning("could not enqueue %s (%s); a sweeper will re-drive it", name, exc)
         return False

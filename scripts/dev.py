@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.processes import command
 from scripts.seaweed import SeaweedFS, env_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,23 +259,16 @@ def run(args: argparse.Namespace) -> None:
             f"[dev] port(s) {busy} already in use: is another stack running? "
             "Stop it or set PARLEY_*_PORT in .env"
         )
+    ports = {"api": api, "realtime": rt, "metasim": sim}
     with backing_services(env):
         asyncio.run(ensure_database(env["DATABASE_URL"]))
         # The bucket, and CORS rules letting the SPA's origin PUT uploads to it directly.
         subprocess.run([PYTHON, "-m", "api.cli", "storage-setup"], cwd=ROOT, env=env, check=True)
-        subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
+        subprocess.run(command("migrate", python=PYTHON), cwd=ROOT, env=env, check=True)
         stack = Stack(env)
         try:
-            uvicorn = [PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log"]
-            stack.start("metasim", [*uvicorn, "--port", str(sim), "metasim.main:app"])
-            stack.start("api", [*uvicorn, "--port", str(api), "--factory", "api.main:create_app"])
-            stack.start(
-                "realtime", [*uvicorn, "--port", str(rt), "--factory", "realtime.main:create_app"]
-            )
-            stack.start("worker", [PYTHON, "-m", "arq", "worker.main.WorkerSettings"])
-            stack.start(
-                "webhook-worker", [PYTHON, "-m", "arq", "worker.main.WebhookWorkerSettings"]
-            )
+            for name in ("metasim", "api", "realtime", "worker", "webhook-worker"):
+                stack.start(name, command(name, python=PYTHON, port=ports.get(name)))
             if not args.no_frontend:
                 stack.start("web", ["npm", "run", "dev", "--silent"], cwd=ROOT / "frontend")
             wait_for(lambda: http_ok(f"http://127.0.0.1:{sim}/_sim/healthz"), "metasim", 30)

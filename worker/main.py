@@ -12,9 +12,9 @@ import logging
 from typing import Any, ClassVar
 
 import uvloop
-from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Function, func
+from arq.cron import CronJob
+from arq.worker import Function
 
 from api.config import get_settings
 from api.db import get_engine
@@ -26,6 +26,7 @@ from api.meta.graph import get_graph_client
 from api.outgoing.jobs import DELIVER_JOB as OUTGOING_DELIVER_JOB
 from api.outgoing.jobs import PRUNE_JOB as OUTGOING_PRUNE_JOB
 from worker import tasks
+from worker.instrument import cron_job, job
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -52,10 +53,21 @@ SEND_MAX_TRIES = 10_000
 class WebhookWorkerSettings:
     queue_name = WEBHOOK_QUEUE_NAME
     functions: ClassVar[list[Function]] = [
-        func(tasks.process_webhook_event, name="webhooks.process_event", max_tries=10),
+        job(
+            tasks.process_webhook_event,
+            queue=WEBHOOK_QUEUE_NAME,
+            name="webhooks.process_event",
+            max_tries=10,
+        ),
     ]
-    cron_jobs: ClassVar[list[Any]] = [
-        cron(tasks.sweep_webhook_events, second={0, 30}, unique=True, run_at_startup=True),
+    cron_jobs: ClassVar[list[CronJob]] = [
+        cron_job(
+            tasks.sweep_webhook_events,
+            WEBHOOK_QUEUE_NAME,
+            second={0, 30},
+            unique=True,
+            run_at_startup=True,
+        ),
     ]
     redis_settings = REDIS_SETTINGS
     on_startup = startup
@@ -73,49 +85,159 @@ class WorkerSettings:
         # Rate-limit deferrals and backoff re-run the job, and arq counts every run as a
         # try: the real cap is OUTBOUND_MAX_ATTEMPTS Graph calls, counted on the message.
         # The timeout leaves room for a file's upload to Meta before its send (up to 100 MB).
-        func(tasks.send_message, name="inbox.send_message", max_tries=SEND_MAX_TRIES, timeout=300),
-        func(tasks.sync_templates, name="templates.sync", max_tries=4, timeout=300),
-        func(tasks.fetch_media, name="media.fetch", max_tries=6, timeout=300),
-        func(tasks.fetch_contact_profile, name="contacts.fetch_profile", max_tries=3),
-        func(tasks.import_history, name="channels.import_history", max_tries=3, timeout=900),
-        func(tasks.check_tokens, name="channels.check_tokens", max_tries=2, timeout=900),
-        func(tasks.prune_webhook_events, name="webhooks.prune", max_tries=2),
-        func(tasks.prune_uploads, name="uploads.prune", max_tries=2, timeout=600),
+        job(
+            tasks.send_message,
+            queue=QUEUE_NAME,
+            name="inbox.send_message",
+            max_tries=SEND_MAX_TRIES,
+            timeout=300,
+        ),
+        job(
+            tasks.sync_templates, queue=QUEUE_NAME, name="templates.sync", max_tries=4, timeout=300
+        ),
+        job(tasks.fetch_media, queue=QUEUE_NAME, name="media.fetch", max_tries=6, timeout=300),
+        job(
+            tasks.fetch_contact_profile,
+            queue=QUEUE_NAME,
+            name="contacts.fetch_profile",
+            max_tries=3,
+        ),
+        job(
+            tasks.import_history,
+            queue=QUEUE_NAME,
+            name="channels.import_history",
+            max_tries=3,
+            timeout=900,
+        ),
+        job(
+            tasks.check_tokens,
+            queue=QUEUE_NAME,
+            name="channels.check_tokens",
+            max_tries=2,
+            timeout=900,
+        ),
+        job(tasks.prune_webhook_events, queue=QUEUE_NAME, name="webhooks.prune", max_tries=2),
+        job(tasks.prune_uploads, queue=QUEUE_NAME, name="uploads.prune", max_tries=2, timeout=600),
         # Reactions pace and back off like sends (the cap is counted on the reaction).
-        func(tasks.send_reaction, name="inbox.send_reaction", max_tries=SEND_MAX_TRIES),
+        job(
+            tasks.send_reaction,
+            queue=QUEUE_NAME,
+            name="inbox.send_reaction",
+            max_tries=SEND_MAX_TRIES,
+        ),
         # A receipt job logs and gives up itself at its last try.
-        func(tasks.send_read_receipt, name="inbox.send_read_receipt", max_tries=RECEIPT_MAX_TRIES),
+        job(
+            tasks.send_read_receipt,
+            queue=QUEUE_NAME,
+            name="inbox.send_read_receipt",
+            max_tries=RECEIPT_MAX_TRIES,
+        ),
         # Outgoing webhooks: backoff re-runs the job; the cap is counted on the delivery row.
-        func(tasks.deliver_outgoing_webhook, name=OUTGOING_DELIVER_JOB, max_tries=SEND_MAX_TRIES),
-        func(tasks.prune_outgoing_webhooks, name=OUTGOING_PRUNE_JOB, max_tries=2, timeout=600),
+        job(
+            tasks.deliver_outgoing_webhook,
+            queue=QUEUE_NAME,
+            name=OUTGOING_DELIVER_JOB,
+            max_tries=SEND_MAX_TRIES,
+        ),
+        job(
+            tasks.prune_outgoing_webhooks,
+            queue=QUEUE_NAME,
+            name=OUTGOING_PRUNE_JOB,
+            max_tries=2,
+            timeout=600,
+        ),
         # Data rights: an export streams a whole tenant (a million messages: minutes); an
         # erasure retries until its files are gone too.
-        func(tasks.build_export, name="data.build_export", max_tries=3, timeout=3600),
-        func(tasks.erase_tenant, name="data.erase_tenant", max_tries=20, timeout=3600),
+        job(
+            tasks.build_export,
+            queue=QUEUE_NAME,
+            name="data.build_export",
+            max_tries=3,
+            timeout=3600,
+        ),
+        job(
+            tasks.erase_tenant,
+            queue=QUEUE_NAME,
+            name="data.erase_tenant",
+            max_tries=20,
+            timeout=3600,
+        ),
         # The job's arguments hold the invitation token: keep no result (and args) after it.
-        func(
+        job(
             tasks.send_invitation_email,
+            queue=QUEUE_NAME,
             name=SEND_INVITATION_EMAIL_JOB,
             max_tries=tasks.INVITATION_EMAIL_TRIES,
             keep_result=0,
         ),
     ]
-    cron_jobs: ClassVar[list[Any]] = [
-        cron(tasks.check_tokens, hour={3}, minute={17}, second={0}, unique=True),
-        cron(tasks.prune_webhook_events, hour={4}, minute={7}, second={0}, unique=True),
-        cron(tasks.prune_uploads, minute={41}, second={0}, unique=True, timeout=600),
-        cron(tasks.sync_all_templates, hour={5}, minute={23}, second={0}, unique=True),
+    cron_jobs: ClassVar[list[CronJob]] = [
+        cron_job(tasks.check_tokens, QUEUE_NAME, hour={3}, minute={17}, second={0}, unique=True),
+        cron_job(
+            tasks.prune_webhook_events, QUEUE_NAME, hour={4}, minute={7}, second={0}, unique=True
+        ),
+        cron_job(
+            tasks.prune_uploads, QUEUE_NAME, minute={41}, second={0}, unique=True, timeout=600
+        ),
+        cron_job(
+            tasks.sync_all_templates, QUEUE_NAME, hour={5}, minute={23}, second={0}, unique=True
+        ),
         # Replies whose job Redis lost, or that a killed worker left mid-send (invariant 4).
-        cron(tasks.redrive_outbound, second={0}, unique=True, run_at_startup=True, timeout=300),
-        cron(tasks.redrive_reactions, second={15}, unique=True, run_at_startup=True, timeout=300),
-        cron(tasks.wake_snoozed_conversations, second={30}, unique=True, run_at_startup=True),
+        cron_job(
+            tasks.redrive_outbound,
+            QUEUE_NAME,
+            second={0},
+            unique=True,
+            run_at_startup=True,
+            timeout=300,
+        ),
+        cron_job(
+            tasks.redrive_reactions,
+            QUEUE_NAME,
+            second={15},
+            unique=True,
+            run_at_startup=True,
+            timeout=300,
+        ),
+        cron_job(
+            tasks.wake_snoozed_conversations,
+            QUEUE_NAME,
+            second={30},
+            unique=True,
+            run_at_startup=True,
+        ),
         # Outgoing webhook deliveries whose job Redis lost (invariant 4), and the log's retention.
-        cron(tasks.sweep_outgoing_webhooks, second={45}, unique=True, run_at_startup=True),
-        cron(tasks.prune_outgoing_webhooks, hour={4}, minute={37}, second={0}, unique=True),
+        cron_job(
+            tasks.sweep_outgoing_webhooks, QUEUE_NAME, second={45}, unique=True, run_at_startup=True
+        ),
+        cron_job(
+            tasks.prune_outgoing_webhooks,
+            QUEUE_NAME,
+            hour={4},
+            minute={37},
+            second={0},
+            unique=True,
+        ),
         # Data rights: the trash's retention, expired exports, and lost export/erasure jobs.
-        cron(tasks.purge_trash, hour={4}, minute={47}, second={0}, unique=True, timeout=1800),
-        cron(tasks.prune_exports, minute={53}, second={0}, unique=True, timeout=600),
-        cron(tasks.redrive_data_jobs, minute=set(range(2, 60, 5)), second={20}, unique=True),
+        cron_job(
+            tasks.purge_trash,
+            QUEUE_NAME,
+            hour={4},
+            minute={47},
+            second={0},
+            unique=True,
+            timeout=1800,
+        ),
+        cron_job(
+            tasks.prune_exports, QUEUE_NAME, minute={53}, second={0}, unique=True, timeout=600
+        ),
+        cron_job(
+            tasks.redrive_data_jobs,
+            QUEUE_NAME,
+            minute=set(range(2, 60, 5)),
+            second={20},
+            unique=True,
+        ),
     ]
     max_jobs = 50
     job_timeout = 60
