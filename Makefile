@@ -12,7 +12,7 @@ PY_SOURCES := api worker realtime metasim tests scripts migrations examples
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help install install-python install-frontend install-browser dev test lint typecheck \
-        pytest e2e frontend-check openapi openapi-check lock clean
+        pytest e2e frontend-check openapi openapi-check docker-check lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -66,6 +66,13 @@ openapi-check: install  ## the committed API schema and types match the code
 	  diff -q $$tmp/schema.d.ts frontend/src/lib/api/schema.d.ts >/dev/null || \
 	  { echo "frontend/src/lib/api/schema.d.ts is stale: run 'make openapi'"; exit 1; }
 
+# No Docker engine is needed: the Dockerfiles are linted (docker/.hadolint.yaml) and the compose
+# file validated against the Compose specification's schema (bundled, offline);
+# tests/test_docker.py checks what they run.
+docker-check: install-python  ## lint the Dockerfiles (hadolint) and validate docker/compose.yml
+	$(VENV)/bin/hadolint --config docker/.hadolint.yaml docker/*.Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yml
+
 frontend-check: install-frontend  ## type-check, lint and unit-test the SPA
 	cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test
 
@@ -75,12 +82,12 @@ frontend-check: install-frontend  ## type-check, lint and unit-test the SPA
 # own database and Redis index: PARLEY_TEST_SHARD in tests/conftest.py), then the browser
 # tests alone, as their timings expect a machine that is not saturated. Output of what ran
 # alongside follows its part. Any failure fails `make test`.
-SIDE_TESTS := tests/worker tests/realtime tests/metasim
+SIDE_TESTS := tests/worker tests/realtime tests/metasim tests/scaleout
 test: install install-browser  ## every check: lint, types, pytest, frontend, browser tests
 	@rel=$$(mktemp); side=$$(mktemp); \
 	$(VENV)/bin/pytest tests/reliability >$$rel 2>&1 & reliability=$$!; \
 	status=0; \
-	$(MAKE) -k --no-print-directory lint typecheck openapi-check || status=1; \
+	$(MAKE) -k --no-print-directory lint typecheck openapi-check docker-check || status=1; \
 	$(MAKE) --no-print-directory frontend-check || status=1; \
 	PARLEY_TEST_SHARD=b $(VENV)/bin/pytest $(SIDE_TESTS) >$$side 2>&1 & sidetests=$$!; \
 	$(VENV)/bin/pytest --ignore=tests/reliability --ignore=tests/e2e \

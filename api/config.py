@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_FILE = ".env"
@@ -266,6 +266,32 @@ class OutgoingWebhookSettings(BaseSettings):
     max_endpoints_per_tenant: int = Field(default=20, ge=1)
 
 
+class WorkerHTTPSettings(BaseSettings):
+    """Each arq worker serves a small HTTP server of its own: `/metrics`, `/healthz`
+    (liveness: the worker's event loop answers) and `/readyz` (PostgreSQL and Redis answer,
+    503 otherwise). A port of 0 turns it off."""
+
+    model_config = _config("WORKER_")
+
+    # 127.0.0.1 keeps it local (development); containers listen on 0.0.0.0.
+    http_host: str = "127.0.0.1"
+    # `arq worker.main.WorkerSettings`.
+    http_port: int = Field(default=9101, ge=0, le=65535)
+    # `arq worker.main.WebhookWorkerSettings`.
+    webhook_http_port: int = Field(
+        default=9102, ge=0, le=65535, validation_alias=AliasChoices("WEBHOOK_WORKER_HTTP_PORT")
+    )
+
+
+class MetricsSettings(BaseSettings):
+    """Prometheus endpoints: `/metrics` on the api, the realtime gateway and each worker's
+    HTTP server. With a token set, a scrape must send `Authorization: Bearer <token>`."""
+
+    model_config = _config("METRICS_")
+
+    token: SecretStr = SecretStr("")
+
+
 class RealtimeSettings(BaseSettings):
     """The Socket.IO gateway. Every tenant event is kept in a Redis stream for a while so a
     client that reconnects can be sent exactly what it missed; a longer gap (more events
@@ -383,6 +409,28 @@ class LegalSettings(BaseSettings):
     contact_email: str = "privacy@example.com"
 
 
+class TracingSettings(BaseSettings):
+    """OpenTelemetry traces (api.observability.tracing), exported over OTLP/HTTP. Off while
+    `TRACING_OTLP_ENDPOINT` is empty."""
+
+    model_config = _config("TRACING_")
+
+    # An OTLP/HTTP receiver: `http://collector:4318` (`/v1/traces` is added) or a full URL.
+    otlp_endpoint: str = ""
+    # Empty: `parley-api`, `parley-worker`, `parley-webhook-worker`, `parley-realtime`.
+    service_name: str = ""
+    # The share of traces kept (decided where a trace starts; jobs follow their request).
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("TRACING_OTLP_ENDPOINT must be an http:// or https:// URL")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = _config("")
 
@@ -390,6 +438,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:8000"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # `json`: one JSON object per line (for log collectors); `console`: readable lines;
+    # `auto`: console in development, json otherwise.
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
@@ -401,10 +452,13 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    workers: WorkerHTTPSettings = Field(default_factory=WorkerHTTPSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     outgoing_webhooks: OutgoingWebhookSettings = Field(default_factory=OutgoingWebhookSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     legal: LegalSettings = Field(default_factory=LegalSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -455,6 +509,12 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "console"]:
+        if self.log_format != "auto":
+            return self.log_format
+        return "console" if self.is_development else "json"
 
     @property
     def storage_cors_origins(self) -> list[str]:

@@ -3,6 +3,10 @@
 A pure ASGI middleware fills a context variable at the start of each HTTP request, so
 services deep in the call stack (the audit log, rate limits) can read it without every
 function taking the `Request`. Outside a request (jobs, CLI) it is empty.
+
+The request id (the caller's `X-Request-ID` when it is short and printable, else a new
+one) is bound to every log line the request writes and sent back in `X-Request-ID`, so a
+user's report of a failed call finds its log lines.
 """
 
 from __future__ import annotations
@@ -11,7 +15,12 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.observability import logs
+
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +58,15 @@ class RequestContextMiddleware:
             ip=client[0] if client else None,
             user_agent=agent,
         )
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = info.request_id
+            await send(message)
+
         token = _current.set(info)
         try:
-            await self.app(scope, receive, send)
+            with logs.bound(request_id=info.request_id):
+                await self.app(scope, receive, send_with_id)
         finally:
             _current.reset(token)

@@ -25,12 +25,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import get_settings
 from api.db import after_commit
+from api.observability import tracing
 from api.outgoing import fanout as outgoing_fanout
 from api.redis import get_redis
 
@@ -172,24 +174,37 @@ async def publish(tenant_id: uuid.UUID, event: str, payload: dict[str, Any]) -> 
     """Number, keep and send one event to every socket of the tenant, now. Returns its
     `seq`, or None when Redis could not be reached (logged)."""
     settings = get_settings().realtime
-    try:
-        seq = await _publish_script(
-            get_redis(),
-            [seq_key(tenant_id), stream_key(tenant_id)],
-            [
-                SOCKETIO_CHANNEL,
-                socketio_envelope_head(event, tenant_room(tenant_id)),
-                _encode_payload(payload),
-                event,
-                settings.retention_events,
-                int(settings.retention_seconds * 1000),
-            ],
-        )
-    except Exception as exc:
-        # The change itself is safe in Postgres; screens that miss it catch up when they
-        # next load it (a Redis outage also interrupts the gateways' fan-out).
-        logger.warning("could not publish %s for tenant %s (%s)", event, tenant_id, exc)
-        return None
+    with tracing.span(
+        f"emit {event}",
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "socket.io",
+            "messaging.operation.type": "publish",
+            "messaging.destination.name": "tenant",
+            "parley.event": event,
+            "parley.tenant_id": str(tenant_id),
+        },
+    ) as span:
+        try:
+            seq = await _publish_script(
+                get_redis(),
+                [seq_key(tenant_id), stream_key(tenant_id)],
+                [
+                    SOCKETIO_CHANNEL,
+                    socketio_envelope_head(event, tenant_room(tenant_id)),
+                    _encode_payload(payload),
+                    event,
+                    settings.retention_events,
+                    int(settings.retention_seconds * 1000),
+                ],
+            )
+        except Exception as exc:
+            # The change itself is safe in Postgres; screens that miss it catch up when they
+            # next load it (a Redis outage also interrupts the gateways' fan-out).
+            logger.warning("could not publish %s for tenant %s (%s)", event, tenant_id, exc)
+            tracing.fail(span, type(exc).__name__)
+            return None
+        span.set_attribute("parley.seq", int(seq))
     return int(seq)
 
 

@@ -26,8 +26,10 @@ from api.invitations.router import router as invitations_router
 from api.legal.router import router as legal_router
 from api.logging import configure_logging
 from api.meta.router import router as meta_router
+from api.observability import metrics, tracing
 from api.outgoing.router import router as outgoing_router
 from api.redis import get_redis
+from api.reports.router import router as reports_router
 from api.security.body_limit import BodyLimitMiddleware
 from api.security.headers import SecurityHeadersMiddleware
 from api.team.router import router as team_router
@@ -57,7 +59,8 @@ class ParleyAPI(FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.resolved_log_format)
+    tracing.configure_tracing(settings.tracing, "parley-api")
     app = ParleyAPI(
         settings.security,
         title="Parley API",
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs" if settings.api_docs_enabled else None,
         redoc_url=None,
         lifespan=lifespan,
+        telemetry=tracing.FASTAPI_TELEMETRY_OFF,  # see api.observability.tracing
     )
     install_error_handlers(app)
     # Innermost: an oversized body is refused before anything reads it (and the 413 still
@@ -82,6 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Retry-After"],
         )
+    # Counts and times each request by route template and status, 413s and 500s included.
+    app.add_middleware(metrics.HTTPMetricsMiddleware)
+    if tracing.enabled():  # a server span per request (off: not in the stack at all)
+        app.add_middleware(tracing.TracingMiddleware)
     # Outermost: every later layer (errors, audit, rate limits) sees the request's context.
     app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
@@ -102,7 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         invitations_router,
         uploads_router,
         webhooks_router,
+        reports_router,
     ):
         api.include_router(router)
     app.include_router(api)
+    # Prometheus scrapes it on the api's own port; the reverse proxy never routes it.
+    app.add_api_route("/metrics", metrics.endpoint(settings.metrics.token), include_in_schema=False)
     return app

@@ -61,15 +61,32 @@ class Storage:
         self._session = aioboto3.Session()
         self._config = AioConfig(signature_version="s3v4", s3={"addressing_style": "path"})
 
-    def _client(self, endpoint_url: str | None = None) -> Any:
+    def _client(self, endpoint_url: str | None = None, config: AioConfig | None = None) -> Any:
         return self._session.client(
             "s3",
             endpoint_url=endpoint_url or self.settings.resolved_endpoint_url,
             aws_access_key_id=self.settings.access_key_id,
             aws_secret_access_key=self.settings.secret_access_key,
             region_name=self.settings.region,
-            config=self._config,
+            config=config or self._config,
         )
+
+    async def ping(self, socket_timeout: float) -> None:
+        """The bucket answers a signed HEAD, tried once, `socket_timeout` seconds to connect
+        and to read (readiness: it proves the endpoint, the credentials and the bucket).
+        `StorageError` otherwise."""
+        config = AioConfig(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            connect_timeout=socket_timeout,
+            read_timeout=socket_timeout,
+            retries={"total_max_attempts": 1},
+        )
+        try:
+            async with self._client(config=config) as s3:
+                await s3.head_bucket(Bucket=self.bucket)
+        except STORE_ERRORS as exc:
+            raise _unavailable(exc) from exc
 
     async def ensure_bucket(self) -> None:
         """Create the bucket if missing, and let the SPA's origins upload to it (CORS).

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 
 from api.config import Settings
 from api.events import CONTROL_CHANNEL, SOCKETIO_CHANNEL, tenant_room
+from api.observability import metrics
 from api.redis import get_redis
 from realtime.auth import Expiry, Identity, Refused, authenticate
 from realtime.resume import Catchup, Gate, GatewayManager, catch_up, parse_last_seq, release
@@ -44,6 +45,20 @@ def conversation_room(conversation_id: uuid.UUID | str) -> str:
     return f"conversation:{conversation_id}"
 
 
+class Server(socketio.AsyncServer):  # type: ignore[misc]
+    """Socket.IO's server, counting the client events it receives by name (names it has
+    no handler for count as "unknown": clients choose them)."""
+
+    async def _handle_event(
+        self, eio_sid: str, namespace: str | None, id: int | None, data: Any
+    ) -> None:
+        name = data[0] if isinstance(data, list) and data else None
+        if not isinstance(name, str) or name not in self.handlers.get(namespace or "/", {}):
+            name = metrics.UNKNOWN
+        metrics.socket_event(name, "received")
+        await super()._handle_event(eio_sid, namespace, id, data)
+
+
 @dataclass
 class Connection:
     """A socket on this gateway."""
@@ -60,7 +75,7 @@ class Gateway:
         self.settings = settings
         self.id = uuid.uuid4().hex
         self.manager = GatewayManager(settings.redis.url, SOCKETIO_CHANNEL)
-        self.server = socketio.AsyncServer(
+        self.server = Server(
             async_mode="asgi",
             client_manager=self.manager,
             cors_allowed_origins=settings.cors_origins or [],
@@ -96,6 +111,7 @@ class Gateway:
         try:
             identity = await authenticate(self.settings.auth, auth.get("token"))
         except Refused as exc:
+            metrics.socket_refused(exc.code)
             raise socketio.exceptions.ConnectionRefusedError(f"{exc.code}: {exc.detail}") from exc
         self.start()
         try:
@@ -104,6 +120,7 @@ class Gateway:
             )
         except Exception as exc:
             logger.warning("could not register a socket in Redis (%s)", type(exc).__name__)
+            metrics.socket_refused("unavailable")
             raise socketio.exceptions.ConnectionRefusedError(
                 "unavailable: try again shortly"
             ) from exc
@@ -112,6 +129,7 @@ class Gateway:
         await self.server.enter_room(sid, room)
         await self.server.enter_room(sid, user_room(identity.user_id))
         self.connections[sid] = Connection(identity)
+        metrics.socket_connected()
         self.expiry.schedule(sid, identity.expires_at)
         last_seq, valid = parse_last_seq(auth)
         task = asyncio.create_task(self._catch_up(sid, gate, last_seq, valid))
@@ -122,6 +140,7 @@ class Gateway:
         self.expiry.cancel(sid)
         connection = self.connections.pop(sid, None)
         if connection is not None:
+            metrics.socket_disconnected()
             self.manager.forget(tenant_room(connection.identity.tenant_id), sid)
         await self._close_in_redis(sid)
 

@@ -33,6 +33,10 @@ Protocol (see `gateway`, `resume`, `rooms`, `typing`, `presence`, `state`):
 
 Any number of gateways can run side by side: events, presence, typing and viewers go
 through Redis, so each gateway serves its own sockets with the same picture.
+
+`GET /realtime/healthz` is liveness, `GET /realtime/readyz` readiness (PostgreSQL and
+Redis). On SIGTERM uvicorn stops accepting connections and closes open sockets with 1012
+(service restart): clients reconnect, to another gateway, with `last_seq` and resume.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ from starlette.routing import Route
 
 from api.config import Settings, get_settings
 from api.db import get_engine
+from api.health import check_postgres, check_redis, readiness
 from api.logging import configure_logging
+from api.observability import metrics, tracing
 from realtime.gateway import Gateway
 from realtime.presence import Presence
 from realtime.rooms import Rooms
@@ -61,12 +67,20 @@ def create_gateway(settings: Settings) -> Gateway:
 
 
 async def healthz(_: Request) -> JSONResponse:
+    """Liveness: the process answers."""
     return JSONResponse({"status": "ok"})
+
+
+async def readyz(_: Request) -> JSONResponse:
+    """Readiness: PostgreSQL (sockets are authenticated against it) and Redis (events,
+    presence and resume go through it) answer; 503 naming the failing one otherwise."""
+    return await readiness({"postgres": check_postgres, "redis": check_redis})
 
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.resolved_log_format)
+    tracing.configure_tracing(settings.tracing, "parley-realtime")
     gateway = create_gateway(settings)
 
     async def startup() -> None:
@@ -78,7 +92,14 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
 
     app = socketio.ASGIApp(
         gateway.server,
-        other_asgi_app=Starlette(routes=[Route("/realtime/healthz", healthz)]),
+        other_asgi_app=Starlette(
+            routes=[
+                Route("/realtime/healthz", healthz),
+                Route("/realtime/readyz", readyz),
+                # Prometheus scrapes it on the gateway's own port; the proxy never routes it.
+                Route("/metrics", metrics.endpoint(settings.metrics.token)),
+            ]
+        ),
         socketio_path="socket.io",
         on_startup=startup,
         on_shutdown=shutdown,

@@ -21,6 +21,7 @@ import socketio
 from redis.asyncio import Redis
 
 from api.events import LUA_CURRENT_SEQ, SEQ_FIELD, LuaScript, seq_key, stream_key
+from api.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,16 @@ class GatewayManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             if not gates:
                 del self.gates[room]
 
+    def _reaches_anyone(self, message: dict[str, Any]) -> bool:
+        rooms = self.rooms.get(message.get("namespace") or "/", {})
+        room = message.get("room")  # None: every socket; or one room, or a list of them
+        return any(rooms.get(name) for name in (room if isinstance(room, list) else [room]))
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
+        # Every event for this gateway's sockets passes here once (its own and other
+        # processes' emits alike): counted once if it reaches any of them, however many.
+        if self._reaches_anyone(message):
+            metrics.socket_event(str(message.get("event")), "sent")
         room = message.get("room")
         gates = self.gates.get(room) if isinstance(room, str) else None
         seq = _seq_of(message.get("data")) if gates else None

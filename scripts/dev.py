@@ -244,8 +244,20 @@ def build_env() -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> None:
     env = build_env()
-    web, api, rt, sim = (int(env.get(f"PARLEY_{n}_PORT", d)) for n, d in
-                         (("WEB", 8000), ("API", 8001), ("REALTIME", 8002), ("METASIM", 8010)))  # fmt: skip
+    web, api, rt, sim, worker, webhook_worker = (
+        int(env.get(f"PARLEY_{name}_PORT", default))
+        for name, default in (
+            ("WEB", 8000),
+            ("API", 8001),
+            ("REALTIME", 8002),
+            ("METASIM", 8010),
+            ("WORKER", 8011),
+            ("WEBHOOK_WORKER", 8012),
+        )
+    )
+    # Each arq worker serves /healthz, /readyz and /metrics on its own port.
+    env.setdefault("WORKER_HTTP_PORT", str(worker))
+    env.setdefault("WEBHOOK_WORKER_HTTP_PORT", str(webhook_worker))
     env.setdefault("META_GRAPH_BASE_URL", f"http://127.0.0.1:{sim}")
     env.setdefault("META_OAUTH_DIALOG_URL", f"http://localhost:{sim}")
     env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{web}")
@@ -253,7 +265,9 @@ def run(args: argparse.Namespace) -> None:
     # Outgoing webhooks to a receiver on this machine (examples/webhook_receiver.py).
     env.setdefault("OUTGOING_WEBHOOKS_ALLOW_HTTP", "true")
     env.setdefault("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", "true")
-    busy = [port for port in (web, api, rt, sim) if port_open("127.0.0.1", port)]
+    busy = [
+        port for port in (web, api, rt, sim, worker, webhook_worker) if port_open("127.0.0.1", port)
+    ]
     if busy:
         raise SystemExit(
             f"[dev] port(s) {busy} already in use: is another stack running? "
@@ -263,7 +277,7 @@ def run(args: argparse.Namespace) -> None:
     with backing_services(env):
         asyncio.run(ensure_database(env["DATABASE_URL"]))
         # The bucket, and CORS rules letting the SPA's origin PUT uploads to it directly.
-        subprocess.run([PYTHON, "-m", "api.cli", "storage-setup"], cwd=ROOT, env=env, check=True)
+        subprocess.run(command("storage-setup", python=PYTHON), cwd=ROOT, env=env, check=True)
         subprocess.run(command("migrate", python=PYTHON), cwd=ROOT, env=env, check=True)
         stack = Stack(env)
         try:
@@ -286,13 +300,13 @@ def run(args: argparse.Namespace) -> None:
                 subprocess.run(seed, cwd=ROOT, env=env, check=True)
             if not args.no_frontend:
                 wait_for(lambda: http_ok(f"http://127.0.0.1:{web}/"), "web", 60)
-            banner(env, web, sim)
+            banner(env, web, sim, api, rt)
             supervise(stack)
         finally:
             stack.stop()
 
 
-def banner(env: dict[str, str], web: int, sim: int) -> None:
+def banner(env: dict[str, str], web: int, sim: int, api: int, rt: int) -> None:
     metasim = f".venv/bin/python -m metasim --sim http://127.0.0.1:{sim}"
     page = env.get("DEMO_PAGE_ID", "104000000000001")
     number = env.get("DEMO_WA_NUMBER_ID", "109000000000001")
@@ -302,6 +316,9 @@ def banner(env: dict[str, str], web: int, sim: int) -> None:
         f"{env.get('DEMO_PASSWORD', 'parley-demo')}\n"
         f'  Be a customer:      {metasim} deliver --page {page} --text "Hello!"\n'
         f'                      {metasim} deliver-wa --number {number} --text "Hi!"\n'
+        f"  Metrics:            http://127.0.0.1:{api}/metrics  http://127.0.0.1:{rt}/metrics\n"
+        f"                      http://127.0.0.1:{env['WORKER_HTTP_PORT']}/metrics  "
+        f"http://127.0.0.1:{env['WEBHOOK_WORKER_HTTP_PORT']}/metrics\n"
         "  Stop with Ctrl-C.\n",
         flush=True,
     )

@@ -24,7 +24,8 @@ UVICORN = (
 @dataclass(frozen=True)
 class Process:
     name: str
-    argv: tuple[str, ...]  # console script first; `python -m <argv[0]>` runs the same
+    # A console script first (`python -m <argv[0]>` runs the same), or "python" itself.
+    argv: tuple[str, ...]
     http: bool = False  # takes --host/--port
     health_path: str | None = None  # liveness
     ready_path: str | None = None  # readiness
@@ -56,8 +57,10 @@ PROCESSES: dict[str, Process] = {
             health_path="/_sim/healthz",
             ready_path="/_sim/healthz",
         ),
-        # A one-shot step before a release's processes start (never run by the api itself).
+        # One-shot steps before a release's processes start (never run by the api itself):
+        # the schema, then the attachments bucket and its CORS rules for browser uploads.
         Process("migrate", ("alembic", "upgrade", "head")),
+        Process("storage-setup", ("python", "-m", "api.cli", "storage-setup")),
     )
 }
 
@@ -65,12 +68,13 @@ PROCESSES: dict[str, Process] = {
 def command(
     name: str, *, python: str | None = None, host: str | None = None, port: int | None = None
 ) -> list[str]:
-    """The argv for process `name`; with `python`, run as `python -m ...` (a virtualenv's
-    interpreter without its scripts on PATH); HTTP processes take host and port."""
+    """The argv for process `name`; with `python`, run by that interpreter (`python -m ...`:
+    a virtualenv's interpreter without its scripts on PATH); HTTP processes take host and
+    port."""
     process = PROCESSES[name]
     argv = list(process.argv)
     if process.http and port is not None:
         argv += ["--host", host or "127.0.0.1", "--port", str(port)]
     if python:
-        argv = [python, "-m", *argv]
+        argv = [python, *argv[1:]] if argv[0] == "python" else [python, "-m", *argv]
     return argv

@@ -37,6 +37,8 @@ os.environ.update(
     # Test receivers listen on 127.0.0.1 over http; tests of the guards turn these off.
     OUTGOING_WEBHOOKS_ALLOW_HTTP="true",
     OUTGOING_WEBHOOKS_ALLOW_PRIVATE="true",
+    # A developer's .env may export a collector; tests turn tracing on themselves.
+    TRACING_OTLP_ENDPOINT="",
 )
 
 import asyncio  # noqa: E402

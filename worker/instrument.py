@@ -38,6 +38,7 @@ def instrumented(task: Task, *, name: str, queue: str) -> WorkerCoroutine:
                 function=name,
                 queue=queue,
                 enqueued_at=enqueued_at if isinstance(enqueued_at, datetime) else None,
+                due_at=metrics.due_at(ctx.get("score")),
             ),
         ):
             return await task(ctx, *args, **kwargs)

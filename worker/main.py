@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-import logging
+import functools
 from typing import Any, ClassVar
 
 import uvloop
@@ -23,18 +23,23 @@ from api.invitations.email import SEND_INVITATION_EMAIL_JOB
 from api.jobs import QUEUE_NAME, WEBHOOK_QUEUE_NAME
 from api.logging import configure_logging
 from api.meta.graph import get_graph_client
+from api.observability import tracing
 from api.outgoing.jobs import DELIVER_JOB as OUTGOING_DELIVER_JOB
 from api.outgoing.jobs import PRUNE_JOB as OUTGOING_PRUNE_JOB
+from worker import http as worker_http
 from worker import tasks
 from worker.instrument import cron_job, job
 
 
-async def startup(ctx: dict[str, Any]) -> None:
-    configure_logging(get_settings().log_level)
-    logging.getLogger("arq").propagate = False  # arq has its own handler; avoid double lines
+async def startup(ctx: dict[str, Any], service: str = "parley-worker") -> None:
+    # arq's CLI set up its own log handler: configure_logging routes its lines through ours.
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.resolved_log_format)
+    tracing.configure_tracing(settings.tracing, service)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await worker_http.stop(ctx)
     await get_graph_client().aclose()
     await get_engine().dispose()
 
@@ -46,6 +51,11 @@ uvloop.install()
 REDIS_SETTINGS = RedisSettings.from_dsn(get_settings().redis.url)
 POLL_DELAY = 0.05  # latency matters: a customer's message should show up at once
 SEND_MAX_TRIES = 10_000
+# On SIGTERM a worker stops taking jobs and lets the running ones finish for this long
+# before it cancels what is left (arq re-runs a cancelled job: every job is idempotent).
+# Stop timeouts (compose's stop_grace_period, Kubernetes' terminationGracePeriodSeconds)
+# must be longer, or the orchestrator's SIGKILL comes first.
+JOB_COMPLETION_WAIT_SECONDS = 20
 
 
 # arq reads a settings class's own attributes only (not inherited ones), so both classes
@@ -70,11 +80,15 @@ class WebhookWorkerSettings:
         ),
     ]
     redis_settings = REDIS_SETTINGS
-    on_startup = startup
+    on_startup = worker_http.serving(
+        functools.partial(startup, service="parley-webhook-worker"),
+        port=lambda s: s.workers.webhook_http_port,
+    )
     on_shutdown = shutdown
     poll_delay = POLL_DELAY
     keep_result = 60
     health_check_interval = 30
+    job_completion_wait = JOB_COMPLETION_WAIT_SECONDS
     max_jobs = 20
     job_timeout = 60
 
@@ -242,8 +256,9 @@ class WorkerSettings:
     max_jobs = 50
     job_timeout = 60
     redis_settings = REDIS_SETTINGS
-    on_startup = startup
+    on_startup = worker_http.serving(startup, port=lambda s: s.workers.http_port)
     on_shutdown = shutdown
     poll_delay = POLL_DELAY
     keep_result = 60
     health_check_interval = 30
+    job_completion_wait = JOB_COMPLETION_WAIT_SECONDS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq import Retry
@@ -33,7 +33,8 @@ from api.mail import MailError
 from api.meta.client import MetaClient
 from api.meta.errors import ErrorAction, GraphError
 from api.meta.graph import get_graph_client
-from api.models import WebhookEventStatus
+from api.models import WebhookEvent, WebhookEventStatus
+from api.observability import metrics
 from api.outgoing import delivery as outgoing
 from api.storage import StorageError, get_storage
 from api.templates.sync import enqueue_all_syncs, run_sync
@@ -62,22 +63,33 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
     """Route and process in one unit of work; on failure, record it (with the routes, so
     the tenant's admins see it) and retry with backoff until the event is `dead`."""
     id_, app_id = uuid.UUID(event_id), get_settings().meta.app_id
+    started = datetime.now(UTC)
     try:
         async with unit_of_work() as session:
             event = await WebhookProcessor(session, app_id).process(id_)
-            return event.status.value if event else "missing"
+        if event is not None and event.processed_at and event.processed_at >= started:
+            _count_processed(event)  # committed by this run (not an earlier one)
+        return event.status.value if event else "missing"
     except Exception as exc:
         logger.exception("webhook event %s failed", event_id)
         async with unit_of_work() as session:
-            status = await record_failure(session, id_, f"{type(exc).__name__}: {exc}")
+            status = await record_failure(session, id_, exc)
             try:
                 async with session.begin_nested():
                     await WebhookProcessor(session, app_id).route(id_)
             except Exception:  # the failure is recorded either way
                 logger.exception("webhook event %s could not be routed", event_id)
+        metrics.webhook_failed(retried=status is not WebhookEventStatus.DEAD)
         if status is WebhookEventStatus.DEAD:
             return status.value
         raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from exc
+
+
+def _count_processed(event: WebhookEvent) -> None:
+    if event.status is WebhookEventStatus.PROCESSED and event.processed_at is not None:
+        metrics.webhook_processed(event.object, event.received_at, event.processed_at)
+    else:  # a malformed body: kept and marked dead at once
+        metrics.webhook_failed(retried=False)
 
 
 async def fetch_media(ctx: dict[str, Any], attachment_id: str) -> str:

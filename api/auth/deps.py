@@ -25,6 +25,7 @@ from api.auth.repository import UserRepository
 from api.auth.tokens import InvalidToken, decode_access_token
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, Unauthorized
+from api.observability import logs, tracing
 from api.security.ratelimit import LimitName, get_rate_limiter
 from api.security.rls import enter_tenant
 from api.tenancy import TenantScope
@@ -71,6 +72,9 @@ async def get_scope(
         scope = TenantScope(
             tenant_id=user.tenant_id, user_id=user.id, role=user.role, actor_label=user.email
         )
+    # The rest of the request's log lines (and its trace) name the caller.
+    logs.bind(tenant_id=scope.tenant_id, user_id=scope.user_id, api_key_id=scope.api_key_id)
+    tracing.annotate(**{"parley.tenant_id": str(scope.tenant_id)})
     await _throttle(scope)
     if settings.security.row_level_security:
         # From here on PostgreSQL shows this request only its tenant's rows (api.security.rls).
@@ -123,5 +127,6 @@ TeamScope = Annotated[TenantScope, Depends(_checks[Permission.TEAM_MANAGE])]
 ApiKeysScope = Annotated[TenantScope, Depends(_checks[Permission.API_KEYS_MANAGE])]
 WebhooksScope = Annotated[TenantScope, Depends(_checks[Permission.WEBHOOKS_MANAGE])]
 AuditScope = Annotated[TenantScope, Depends(_checks[Permission.AUDIT_READ])]
+ReportsScope = Annotated[TenantScope, Depends(_checks[Permission.REPORTS_READ])]
 ExportScope = Annotated[TenantScope, Depends(_checks[Permission.TENANT_EXPORT])]
 OwnerScope = Annotated[TenantScope, Depends(_checks[Permission.TENANT_OWN])]

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     WEBHOOKS_MANAGE = "webhooks:manage"
     # Read the audit log.
     AUDIT_READ = "audit:read"
+    # Read the reports: traffic, delivery and read rates, failures, webhooks, token expiry.
+    REPORTS_READ = "reports:read"
     # Export the tenant's data.
     TENANT_EXPORT = "tenant:export"
     # Own the tenant: grant/revoke the owner role, transfer ownership, delete the tenant.
@@ -51,6 +53,7 @@ _ADMIN = _AGENT | {
     Permission.API_KEYS_MANAGE,
     Permission.WEBHOOKS_MANAGE,
     Permission.AUDIT_READ,
+    Permission.REPORTS_READ,
 }
 _OWNER = _ADMIN | {Permission.TENANT_EXPORT, Permission.TENANT_OWN}
 

@@ -43,6 +43,7 @@ from api.inbox.ratelimit import (
 from api.inbox.sending import MessageSender, SendPlan, SendTarget, retry_delay
 from api.meta.errors import GraphError
 from api.meta.graph import GraphClient, get_graph_client
+from api.observability import metrics
 from api.redis import get_redis
 from api.storage import ObjectMissing, Storage, StorageError, get_storage
 
@@ -93,6 +94,11 @@ class Dispatcher:
             target = await self._sender(session).target(message_id)
         if target is None:
             return SendOutcome("skipped")
+        outcome = await self._send_to(target, message_id)
+        metrics.message_sent(target.channel_kind.value, outcome.summary)
+        return outcome
+
+    async def _send_to(self, target: SendTarget, message_id: uuid.UUID) -> SendOutcome:
         slot = await self._reserve(target)
         if isinstance(slot, Deferral):
             return SendOutcome("deferred", defer=slot.seconds)

@@ -41,6 +41,7 @@ from api.inbox.views import emit_message
 from api.meta.errors import ErrorAction, GraphError
 from api.models import Channel, ChannelKind, ChannelStatus, Contact, Conversation, Message
 from api.models.message import REACTION_PENDING_SQL
+from api.observability import metrics
 from api.pagination import beyond
 from api.vault import open_token
 
@@ -219,6 +220,11 @@ class ReactionDispatcher(Dispatcher):
             target = await ReactionSender(session, self).target(message_id)
         if target is None:
             return SendOutcome("skipped")
+        outcome = await self._react_to(target, message_id)
+        metrics.reaction_sent(target.channel_kind.value, outcome.summary)
+        return outcome
+
+    async def _react_to(self, target: SendTarget, message_id: uuid.UUID) -> SendOutcome:
         slot = await self._reserve(target)
         if isinstance(slot, Deferral):
             return SendOutcome("deferred", defer=slot.seconds)

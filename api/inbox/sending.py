@@ -45,6 +45,7 @@ from api.models import (
     MessageDirection,
     MessageStatus,
 )
+from api.observability import logs
 from api.templates.repository import template_by_id
 from api.uploads.attach import ATTACHMENT_TYPES
 from api.vault import open_token
@@ -286,7 +287,10 @@ class MessageSender:
         if lock:
             statement = statement.with_for_update(of=Message)
         row = (await self.session.execute(statement)).one_or_none()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+        if row is None:
+            return None
+        logs.bind(tenant_id=row[0].tenant_id)  # the send job's lines name its tenant
+        return row[0], row[1], row[2], row[3]
 
 
 def _outbound_media(

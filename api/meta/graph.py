@@ -8,11 +8,15 @@ from functools import lru_cache
 from typing import IO, Any
 
 import httpx
+from opentelemetry.trace import Span, SpanKind
 
 from api.config import Settings, get_settings
 from api.meta.errors import GraphError
+from api.observability import logs, metrics, tracing
 
 logger = logging.getLogger(__name__)
+
+META_TRACE_HEADER = "x-fb-trace-id"
 
 # A multipart file part: (filename, the open file, its content type).
 FilePart = tuple[str, IO[bytes], str]
@@ -46,6 +50,7 @@ class GraphClient:
         self.base_url = settings.graph_url
         self._http = http or httpx.AsyncClient(timeout=settings.meta.graph_timeout_seconds)
 
+    @metrics.graph_requests
     async def request(
         self,
         method: str,
@@ -71,29 +76,42 @@ class GraphClient:
         extra: dict[str, Any] = {"files": files} if files else {}
         if timeout_seconds is not None:
             extra["timeout"] = timeout_seconds
-        try:
-            response = await self._http.request(
-                method, url, json=json, params=params, data=form, headers=headers, **extra
-            )
-        except httpx.HTTPError as exc:
-            raise GraphError(
-                None, None, None, f"Could not reach Meta: {type(exc).__name__}"
-            ) from exc
-        body = _json_or_none(response)
-        if response.is_error:
-            error = GraphError.from_response(response.status_code, body)
-            logger.info(
-                "graph %s %s failed: %s (fbtrace %s)",
-                method,
-                path,
-                error.error_code,
-                error.fbtrace_id,
-            )
-            raise error
-        if not isinstance(body, dict):
-            raise GraphError(response.status_code, None, None, "Meta answered with a non-JSON body")
-        return body
+        endpoint = metrics.graph_endpoint(path)
+        with tracing.span(
+            f"graph {method} {endpoint}",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": method, "parley.graph.endpoint": endpoint},
+        ) as span:
+            try:
+                response = await self._http.request(
+                    method, url, json=json, params=params, data=form, headers=headers, **extra
+                )
+            except httpx.HTTPError as exc:
+                raise GraphError(
+                    None, None, None, f"Could not reach Meta: {type(exc).__name__}"
+                ) from exc
+            span.set_attribute("http.response.status_code", response.status_code)
+            _note_meta_trace_id(span, response.headers.get(META_TRACE_HEADER))
+            body = _json_or_none(response)
+            if response.is_error:
+                error = GraphError.from_response(response.status_code, body)
+                span.set_attribute("meta.error_code", error.error_code)
+                _note_meta_trace_id(span, error.fbtrace_id)
+                logger.info(
+                    "graph %s %s failed: %s (fbtrace %s)",
+                    method,
+                    path,
+                    error.error_code,
+                    error.fbtrace_id or response.headers.get(META_TRACE_HEADER),
+                )
+                raise error
+            if not isinstance(body, dict):
+                raise GraphError(
+                    response.status_code, None, None, "Meta answered with a non-JSON body"
+                )
+            return body
 
+    @metrics.graph_downloads
     async def download(
         self, url: str, *, token: str | None, max_bytes: int
     ) -> tuple[bytes, str | None]:
@@ -125,6 +143,14 @@ class GraphClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _note_meta_trace_id(span: Span, trace_id: object) -> None:
+    """Meta's id for the call (`x-fb-trace-id`, or `fbtrace_id` in an error body), which
+    Meta's support asks for: on the span, and on the log lines that follow."""
+    if isinstance(trace_id, str) and trace_id:
+        span.set_attribute("meta.trace_id", trace_id[:64])
+        logs.bind(meta_trace_id=trace_id[:64])
 
 
 def _json_or_none(response: httpx.Response) -> Any:

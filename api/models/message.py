@@ -46,6 +46,9 @@ SEARCH_VECTOR_SQL = "to_tsvector('simple'::regconfig, COALESCE(text, ''::text))"
 # of lost reaction jobs looks for, through a partial index that holds only those.
 REACTION_PENDING_SQL = "reactions @> '[{\"pending\": true}]'::jsonb"
 
+# Failed replies, for the reports' failures by reason (api.reports): a small partial index.
+FAILED_SQL = "status = 'failed'"
+
 # A note stays in Parley: the database refuses one that would ever be queued or sent.
 NOTE_NEVER_SENT = "direction <> 'note' OR (status = 'received' AND external_id IS NULL)"
 
@@ -80,6 +83,19 @@ class Message(IdMixin, TenantMixin, TimestampMixin, Base):
             "updated_at",
             "id",
             postgresql_where=sql_text(REACTION_PENDING_SQL),
+        ),
+        # Reports (api.reports): a tenant's messages per day, read from the index alone.
+        Index(
+            "ix_messages_tenant_sort_at",
+            "tenant_id",
+            "sort_at",
+            postgresql_include=["channel_id", "direction", "status"],
+        ),
+        Index(
+            "ix_messages_tenant_failed",
+            "tenant_id",
+            "sort_at",
+            postgresql_where=sql_text(FAILED_SQL),
         ),
         # Full-text search within a tenant (btree_gin puts tenant_id in the same GIN index).
         Index("ix_messages_search", "tenant_id", "search_vector", postgresql_using="gin"),

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import SecuritySettings
+from api.observability import metrics
 
 WEBHOOK_PATH = "/api/webhooks/meta"
 DRAIN_FACTOR = 4
@@ -91,6 +92,8 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope.get("path", ""))
         length = declared_length(scope)
         if length is not None and length > limit:
+            if scope.get("path") == WEBHOOK_PATH:  # refused before the route could count it
+                metrics.webhook_delivery(None, "too_large")
             if length <= limit * DRAIN_FACTOR:
                 await drain(receive, length)
             await send_too_large(send, limit)

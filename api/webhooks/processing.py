@@ -37,6 +37,8 @@ from api.inbox.ingest import InboundRecorder
 from api.inbox.statuses import StatusApplier
 from api.inbox.views import emit_message
 from api.models import Channel, ChannelKind, WebhookEvent, WebhookEventRoute, WebhookEventStatus
+from api.observability import logs, tracing
+from api.observability.logs import describe_error
 
 MAX_ATTEMPTS = 8
 
@@ -102,6 +104,7 @@ class WebhookProcessor:
     async def process(self, event_id: uuid.UUID) -> WebhookEvent | None:
         """Route and process the event unless it is already done, in the caller's unit of
         work. Returns the event, or None if absent."""
+        tracing.annotate(**{"parley.webhook.event_id": str(event_id)})
         event = await self._lock(event_id)
         if event is None or event.status in (WebhookEventStatus.PROCESSED, WebhookEventStatus.DEAD):
             return event
@@ -132,6 +135,8 @@ class WebhookProcessor:
             return f"ignored {item.kind}"
         external_id = _channel_id(item)
         channel = await self._channel(kind, external_id)
+        if channel is not None:  # the lines that follow are this tenant's work
+            logs.bind(tenant_id=channel.tenant_id)
         if isinstance(item, ChannelUpdate):
             return await self.updates.apply(item, [channel] if channel else [])
         if channel is None:
@@ -183,14 +188,16 @@ def _channel_id(item: WebhookItem) -> str | None:
 
 
 async def record_failure(
-    session: AsyncSession, event_id: uuid.UUID, error: str
+    session: AsyncSession, event_id: uuid.UUID, error: BaseException
 ) -> WebhookEventStatus:
-    """Count a failed attempt; after MAX_ATTEMPTS the event is `dead` and stops retrying."""
+    """Count a failed attempt; after MAX_ATTEMPTS the event is `dead` and stops retrying.
+    The error is kept as its class and a short message: never a statement's parameters
+    (a failed INSERT's would hold the customer's message; tenant admins read this)."""
     event = await session.get(WebhookEvent, event_id, with_for_update=True)
     if event is None:
         return WebhookEventStatus.DEAD
     event.attempts += 1
-    event.last_error = error[:2000]
+    event.last_error = describe_error(error)
     event.status = (
         WebhookEventStatus.DEAD if event.attempts >= MAX_ATTEMPTS else WebhookEventStatus.FAILED
     )

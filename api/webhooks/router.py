@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from api.auth.deps import OperationsScope
 from api.deps import SessionDep, SettingsDep
-from api.errors import Forbidden
+from api.errors import AppError, Forbidden
 from api.models import WebhookEventStatus
+from api.observability import metrics, tracing
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.webhooks.operations import WebhookOperations
 from api.webhooks.schemas import ChannelWebhookStats, WebhookEventOut
@@ -37,8 +40,33 @@ async def verify_subscription(
     return challenge
 
 
+@dataclass
+class Delivery:
+    object: str | None = None
+    result: str = "error"
+
+
+async def count_delivery() -> AsyncIterator[Delivery]:
+    """`parley_webhook_deliveries_total`: entered before the session, so it counts the
+    outcome after the commit (a failed commit is an `error`, answered 503)."""
+    delivery = Delivery()
+    try:
+        yield delivery
+    except Exception as exc:
+        if getattr(exc, "status_code", None) == 413:
+            delivery.result = "too_large"
+        elif isinstance(exc, AppError) and exc.code == "invalid_signature":
+            delivery.result = "bad_signature"
+        else:  # even after the route said "accepted": nothing was stored
+            delivery.result = "error"
+        raise
+    finally:
+        metrics.webhook_delivery(delivery.object, delivery.result)
+
+
 @router.post("/meta")
 async def receive(
+    delivery: Annotated[Delivery, Depends(count_delivery, scope="function")],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -46,7 +74,12 @@ async def receive(
 ) -> dict[str, str]:
     """Store a signed delivery durably, then acknowledge. Processing happens in a worker."""
     body = await request.body()
-    await WebhookIngest(session, settings.meta.app_secret).receive(body, signature)
+    receipt = await WebhookIngest(session, settings.meta.app_secret).receive(body, signature)
+    tracing.annotate(**{"parley.webhook.event_id": str(receipt.event_id)})
+    delivery.object = receipt.object
+    delivery.result = (
+        "duplicate" if receipt.duplicate else "accepted" if receipt.object else "malformed"
+    )
     return {"status": "received"}
 
 

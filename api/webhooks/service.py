@@ -83,12 +83,22 @@ def process_job_id(event_id: uuid.UUID) -> str:
     return f"webhook:{event_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A stored delivery: its row, the object its body names, and whether the same bytes
+    were stored before (a redelivery)."""
+
+    event_id: uuid.UUID
+    object: str | None
+    duplicate: bool
+
+
 class WebhookIngest:
     def __init__(self, session: AsyncSession, app_secret: str) -> None:
         self.session = session
         self.app_secret = app_secret
 
-    async def receive(self, body: bytes, signature: str | None) -> uuid.UUID:
+    async def receive(self, body: bytes, signature: str | None) -> Receipt:
         """Verify and store one delivery; enqueue its processing after commit."""
         if not is_valid_signature(body, signature, self.app_secret):
             raise Unauthorized(
@@ -97,7 +107,8 @@ class WebhookIngest:
             )
         if len(body) > MAX_BODY_BYTES:
             raise AppError("Payload too large.", status_code=413, code="payload_too_large")
-        event_id, status = await self._store(body)
+        label = label_of(body)
+        event_id, status, duplicate = await self._store(body, label)
         if status is WebhookEventStatus.RECEIVED:
             jobs.enqueue_job(
                 self.session,
@@ -106,10 +117,10 @@ class WebhookIngest:
                 job_id=process_job_id(event_id),
                 queue=jobs.WEBHOOK_QUEUE_NAME,
             )
-        return event_id
+        return Receipt(event_id, label.object, duplicate)
 
-    async def _store(self, body: bytes) -> tuple[uuid.UUID, WebhookEventStatus]:
-        key, label = dedup_key(body), label_of(body)
+    async def _store(self, body: bytes, label: Label) -> tuple[uuid.UUID, WebhookEventStatus, bool]:
+        key = dedup_key(body)
         inserted = await self.session.execute(
             insert(WebhookEvent)
             .values(
@@ -126,12 +137,12 @@ class WebhookIngest:
         )
         new_id = inserted.scalar_one_or_none()
         if new_id is not None:
-            return new_id, WebhookEventStatus.RECEIVED
+            return new_id, WebhookEventStatus.RECEIVED, False
         row = await self.session.execute(
             select(WebhookEvent.id, WebhookEvent.status).where(WebhookEvent.dedup_key == key)
         )
         existing_id, status = row.one()
-        return existing_id, status
+        return existing_id, status, True
 
 
 async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:

@@ -1,7 +1,22 @@
+"""Liveness and readiness: `/api/readyz` answers 200 only when PostgreSQL (with this
+release's schema), Redis and the object store all answer, else 503 naming what failed."""
+
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from api import health
+from api.storage import Storage
+from tests.conftest import TEST_DATABASE_URL
+
+ALL_OK = {"postgres": "ok", "migrations": "ok", "redis": "ok", "storage": "ok"}
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -9,14 +24,16 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-async def test_readyz_checks_postgres_and_redis(client: httpx.AsyncClient) -> None:
+async def test_readyz_checks_postgres_migrations_redis_and_storage(
+    client: httpx.AsyncClient, storage: Storage
+) -> None:
     response = await client.get("/api/readyz")
-    assert response.status_code == 200
-    assert response.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok", "checks": ALL_OK}
 
 
 async def test_readyz_is_503_when_redis_is_down(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from arq.connections import ArqRedis
 
@@ -24,8 +41,138 @@ async def test_readyz_is_503_when_redis_is_down(
     monkeypatch.setattr("api.health.get_redis", lambda: dead)
     response = await client.get("/api/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"]["redis"] == "unavailable"
-    assert response.json()["error"] == "not_ready"
+    body = response.json()
+    assert body["checks"] == {**ALL_OK, "redis": "unavailable"}
+    assert body["error"] == "not_ready" and body["detail"] == "Not ready: redis."
+
+
+async def test_readyz_is_503_quickly_when_the_store_is_unreachable(
+    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A port nothing listens on: the bucket's HEAD is refused, tried once.
+    unreachable = Storage(
+        storage.settings.model_copy(update={"endpoint_url": "http://127.0.0.1:1"})
+    )
+    monkeypatch.setattr("api.health.get_storage", lambda: unreachable)
+    started = time.monotonic()
+    response = await client.get("/api/readyz")
+    assert time.monotonic() - started < health.CHECK_TIMEOUT_SECONDS + 1
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"] == {**ALL_OK, "storage": "unavailable"}
+    assert body["error"] == "not_ready" and body["detail"] == "Not ready: storage."
+
+
+async def test_readyz_is_503_when_the_bucket_is_missing(
+    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store answers, but `storage-setup` never created this bucket.
+    missing = Storage(storage.settings.model_copy(update={"bucket": f"t-{uuid.uuid4().hex[:12]}"}))
+    monkeypatch.setattr("api.health.get_storage", lambda: missing)
+    response = await client.get("/api/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"] == "unavailable"
+
+
+async def test_readyz_reports_wrong_storage_credentials(
+    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = Storage(storage.settings.model_copy(update={"secret_access_key": "not-the-secret"}))
+    monkeypatch.setattr("api.health.get_storage", lambda: wrong)
+    response = await client.get("/api/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"] == "unavailable"
+
+
+# --- the schema: the api never migrates; readiness waits for the migration step --------
+
+
+@pytest.fixture
+async def scratch_database() -> AsyncIterator[tuple[asyncpg.Connection, AsyncEngine]]:
+    """An empty database of its own (a direct connection, and an engine for the api)."""
+    plain = TEST_DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://")
+    head, _, name = plain.rpartition("/")
+    scratch = f"{name}_health_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(f"{head}/postgres")
+    await admin.execute(f'CREATE DATABASE "{scratch}"')
+    connection = await asyncpg.connect(f"{head}/{scratch}")
+    engine = create_async_engine(f"postgresql+asyncpg://{head.split('://', 1)[1]}/{scratch}")
+    try:
+        yield connection, engine
+    finally:
+        await engine.dispose()
+        await connection.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _alembic_version(connection: asyncpg.Connection, revision: str) -> None:
+    await connection.execute(
+        "CREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(32) PRIMARY KEY)"
+    )
+    await connection.execute("DELETE FROM alembic_version")
+    await connection.execute("INSERT INTO alembic_version VALUES ($1)", revision)
+
+
+async def _readyz_on(
+    client: httpx.AsyncClient, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> httpx.Response:
+    monkeypatch.setattr("api.health.get_engine", lambda: engine)
+    return await client.get("/api/readyz")
+
+
+async def test_an_unmigrated_database_is_schema_outdated(
+    client: httpx.AsyncClient,
+    storage: Storage,
+    scratch_database: tuple[asyncpg.Connection, AsyncEngine],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    response = await _readyz_on(client, scratch_database[1], monkeypatch)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"] == {**ALL_OK, "migrations": "outdated"}
+    assert body["error"] == "schema_outdated"
+    assert "alembic upgrade head" in body["detail"]
+
+
+async def test_a_database_behind_this_release_is_schema_outdated(
+    client: httpx.AsyncClient,
+    storage: Storage,
+    scratch_database: tuple[asyncpg.Connection, AsyncEngine],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    migrations = health.release_migrations()
+    assert migrations is not None
+    older = sorted(migrations.known - {migrations.head})[-1]
+    await _alembic_version(scratch_database[0], older)
+    response = await _readyz_on(client, scratch_database[1], monkeypatch)
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == "outdated"
+
+    await _alembic_version(scratch_database[0], migrations.head)  # the migrate step ran
+    response = await _readyz_on(client, scratch_database[1], monkeypatch)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_database_ahead_of_this_release_is_ready(
+    client: httpx.AsyncClient,
+    storage: Storage,
+    scratch_database: tuple[asyncpg.Connection, AsyncEngine],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rolling deploy: the next release migrated first; this one keeps serving meanwhile.
+    await _alembic_version(scratch_database[0], "9999_from_the_next_release")
+    response = await _readyz_on(client, scratch_database[1], monkeypatch)
+    assert response.status_code == 200, response.text
+
+
+def test_the_release_head_is_the_newest_migration() -> None:
+    migrations = health.release_migrations()
+    assert migrations is not None
+    assert migrations.head == max(migrations.known)  # revisions are numbered 0001, 0002...
+    assert health.schema_is_current({migrations.head}, migrations)
+    assert not health.schema_is_current(set(), migrations)
+    assert not health.schema_is_current({min(migrations.known)}, migrations)
 
 
 async def test_unknown_routes_use_the_error_shape(client: httpx.AsyncClient) -> None:

@@ -46,6 +46,7 @@ ALLOWED = {
     "data/export_reader.py": "the export job reads the one tenant its export row names",
     "data/erase.py": "the erasure job deletes the one tenant whose owner asked for it",
     "data/housekeeping.py": "trash purge, export pruning and job re-drive run over every tenant",
+    "reports/repository.py": "a tenant's report aggregates, each filtered by its tenant_id",
 }
 
 # Repositories whose every method must start from the tenant filter.

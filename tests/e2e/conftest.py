@@ -67,7 +67,14 @@ async def _recreate_database() -> None:
 def stack() -> Iterator[Stack]:
     asyncio.run(_recreate_database())
     Redis.from_url(E2E_REDIS).flushdb()
-    ports = {"WEB": 18400, "API": 18401, "REALTIME": 18402, "METASIM": 18410}
+    ports = {
+        "WEB": 18400,
+        "API": 18401,
+        "REALTIME": 18402,
+        "METASIM": 18410,
+        "WORKER": 18411,
+        "WEBHOOK_WORKER": 18412,
+    }
     env = {
         **os.environ,
         "ENVIRONMENT": "development",

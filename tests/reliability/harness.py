@@ -446,6 +446,10 @@ class Stack:
             # raised for it, and everything else keeps the defaults.
             SECURITY_API_PER_MINUTE="600000",
             SECURITY_API_BURST="10000",
+            # The workers' /metrics and health server is off: this suite runs beside
+            # other stacks on the same machine, and restarts workers at will.
+            WORKER_HTTP_PORT="0",
+            WEBHOOK_WORKER_HTTP_PORT="0",
         )
         env.update(extra)
         return env

@@ -4,6 +4,7 @@ enqueues, and a real arq worker draining a queued delivery to a real receiver.""
 from __future__ import annotations
 
 import uuid
+from inspect import unwrap
 from typing import Any
 
 import httpx
@@ -24,14 +25,14 @@ from worker.main import WorkerSettings
 
 def test_the_jobs_and_crons_are_registered_on_the_main_queue() -> None:
     functions = {f.name: f for f in WorkerSettings.functions}
-    assert functions[DELIVER_JOB].coroutine is tasks.deliver_outgoing_webhook
+    assert unwrap(functions[DELIVER_JOB].coroutine) is tasks.deliver_outgoing_webhook
     # Backoff re-runs the job: arq's own try limit must not cut the schedule short.
     assert (functions[DELIVER_JOB].max_tries or 0) > get_settings().outgoing_webhooks.max_attempts
-    assert functions[PRUNE_JOB].coroutine is tasks.prune_outgoing_webhooks
-    crons = {c.coroutine for c in WorkerSettings.cron_jobs}
+    assert unwrap(functions[PRUNE_JOB].coroutine) is tasks.prune_outgoing_webhooks
+    crons = {unwrap(c.coroutine) for c in WorkerSettings.cron_jobs}
     assert {tasks.sweep_outgoing_webhooks, tasks.prune_outgoing_webhooks} <= crons
     sweep = next(
-        c for c in WorkerSettings.cron_jobs if c.coroutine is tasks.sweep_outgoing_webhooks
+        c for c in WorkerSettings.cron_jobs if unwrap(c.coroutine) is tasks.sweep_outgoing_webhooks
     )
     assert sweep.run_at_startup and sweep.unique
 

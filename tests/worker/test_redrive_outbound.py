@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from inspect import unwrap
 from typing import Any
 
 import httpx
@@ -277,9 +278,9 @@ async def test_an_outcome_being_recorded_at_the_same_time_wins(
 
 
 def test_the_redrive_runs_every_minute_on_the_main_worker_only() -> None:
-    (job,) = [c for c in WorkerSettings.cron_jobs if c.coroutine is tasks.redrive_outbound]
+    (job,) = [c for c in WorkerSettings.cron_jobs if unwrap(c.coroutine) is tasks.redrive_outbound]
     assert (job.second, job.minute, job.hour) == ({0}, None, None)
     assert job.unique and job.run_at_startup
     assert job.timeout_s is not None and job.timeout_s > WorkerSettings.job_timeout
-    webhook_crons = [c.coroutine for c in WebhookWorkerSettings.cron_jobs]
+    webhook_crons = [unwrap(c.coroutine) for c in WebhookWorkerSettings.cron_jobs]
     assert tasks.redrive_outbound not in webhook_crons

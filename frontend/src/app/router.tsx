@@ -13,6 +13,7 @@ import { LoginRoute } from "./routes/login";
 import { NotFoundRoute } from "./routes/not-found";
 import { OperationsRoute } from "./routes/operations";
 import { RegisterRoute } from "./routes/register";
+import { ReportsRoute } from "./routes/reports";
 import { SavedRepliesRoute } from "./routes/saved-replies";
 import { TeamRoute } from "./routes/team";
 import { WebhooksRoute } from "./routes/webhooks";
@@ -46,6 +47,7 @@ export const routes: RouteObject[] = [
           { path: "/channels/connect/messenger", element: <ConnectMessengerRoute /> },
           { path: "/channels/connect/whatsapp", element: <ConnectWhatsAppRoute /> },
           { path: "/operations", element: <OperationsRoute /> },
+          { path: "/reports", element: <ReportsRoute /> },
           {
             path: "/settings",
             element: <SettingsLayout />,

@@ -126,6 +126,21 @@ export const webhookKeys = {
   events: (filters: WebhookEventFilters) => [...webhookKeys.eventLists(), filters] as const,
 };
 
+/** What the Reports page asks for: whole days in a time zone, one channel or all. */
+export interface ReportFilters {
+  /** YYYY-MM-DD, both included. */
+  from: string;
+  to: string;
+  tz: string;
+  channelId: string | null;
+}
+
+/** Reports (owners and admins): traffic, delivery, failures, webhooks, expiring tokens. */
+export const reportKeys = {
+  all: ["reports"] as const,
+  overview: (filters: ReportFilters) => [...reportKeys.all, "overview", filters] as const,
+};
+
 /** The audit log's filters (the API's query, without the cursor). */
 export interface AuditLogFilters {
   /** One action, or a group ending in "." ("team."). */

@@ -134,6 +134,7 @@ export const ROLE_PERMISSIONS: Record<Me["role"], Permission[]> = {
     "api_keys:manage",
     "webhooks:manage",
     "audit:read",
+    "reports:read",
   ],
   owner: [
     "workspace:read",
@@ -146,6 +147,7 @@ export const ROLE_PERMISSIONS: Record<Me["role"], Permission[]> = {
     "api_keys:manage",
     "webhooks:manage",
     "audit:read",
+    "reports:read",
     "tenant:export",
     "tenant:own",
   ],

@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.main import create_app
+from api.storage import Storage
 from tests.api.security.matrix import Caller, World, build_world, refuse_graph
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
@@ -116,6 +117,7 @@ async def run(
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: object,
     graph: respx.MockRouter,
+    storage: Storage,  # a real S3 server: readiness and uploads answer as in production
 ) -> Run:
     refuse_graph(graph)
     served = await client.get("/api/openapi.json")

@@ -1,4 +1,4 @@
-import { Activity, Inbox, LogOut, MessagesSquare, Plug, Settings, type LucideIcon } from "lucide-react";
+import { Activity, BarChart3, Inbox, LogOut, MessagesSquare, Plug, Settings, type LucideIcon } from "lucide-react";
 import type { ReactNode } from "react";
 import { NavLink, Outlet } from "react-router";
 
@@ -127,6 +127,7 @@ function NavItem({ to, label, icon: Icon, testId, badge }: NavItemProps) {
 export function AppLayout() {
   const status = useRealtimeConnection();
   const canOperate = useCan("operations:manage") === true;
+  const canReport = useCan("reports:read") === true;
   const unread = useUnreadSummary();
   const totalUnread = unread === undefined ? undefined : unreadIn(unread, "total");
   useUnreadTitle(totalUnread);
@@ -149,6 +150,7 @@ export function AppLayout() {
           />
           <NavItem to="/channels" label="Channels" icon={Plug} testId="nav-channels" />
           <NavItem to="/settings" label="Settings" icon={Settings} testId="nav-settings" />
+          {canReport && <NavItem to="/reports" label="Reports" icon={BarChart3} testId="nav-reports" />}
           {canOperate && <NavItem to="/operations" label="Operations" icon={Activity} testId="nav-operations" />}
         </nav>
         <div className="mt-auto flex flex-col gap-3 px-2">

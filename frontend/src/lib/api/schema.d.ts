@@ -945,9 +945,32 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Readiness: PostgreSQL and Redis answer.
+         * @description Readiness: PostgreSQL answers with this release's schema, Redis answers, the
+         *     object store's bucket answers.
          */
         get: operations["readyz_api_readyz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overview
+         * @description Per channel and day: messages in and out, delivered, read and failed replies; failures
+         *     by reason; webhook deliveries by state; channels whose token expires within 14 days or
+         *     needs re-auth. At most 92 days (owners and admins).
+         */
+        get: operations["overview_api_reports_overview_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1724,6 +1747,47 @@ export interface components {
             open: number;
         };
         /**
+         * ChannelDay
+         * @description One channel's traffic on one day (days without any message are left out).
+         */
+        ChannelDay: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Delivered
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Inbound
+             * @default 0
+             */
+            inbound: number;
+            /**
+             * Outbound
+             * @default 0
+             */
+            outbound: number;
+            /**
+             * Read
+             * @default 0
+             */
+            read: number;
+        };
+        /**
          * ChannelHealth
          * @enum {string}
          */
@@ -1789,6 +1853,53 @@ export interface components {
             kind: components["schemas"]["ChannelKind"];
             /** Name */
             name: string;
+        };
+        /** ChannelTotals */
+        ChannelTotals: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /**
+             * Delivered
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Delivery Rate
+             * @description delivered / outbound (0..1); null without outbound messages
+             */
+            delivery_rate: number | null;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Inbound
+             * @default 0
+             */
+            inbound: number;
+            kind: components["schemas"]["ChannelKind"];
+            /** Name */
+            name: string;
+            /**
+             * Outbound
+             * @default 0
+             */
+            outbound: number;
+            /**
+             * Read
+             * @default 0
+             */
+            read: number;
+            /**
+             * Read Rate
+             * @description read / outbound (0..1)
+             */
+            read_rate: number | null;
+            status: components["schemas"]["ChannelStatus"];
         };
         /**
          * ChannelUpdate
@@ -2081,6 +2192,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * ExpiringChannel
+         * @description A channel whose token expires soon or that must be connected again.
+         */
+        ExpiringChannel: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            kind: components["schemas"]["ChannelKind"];
+            /** Name */
+            name: string;
+            status: components["schemas"]["ChannelStatus"];
+            /** Token Expires At */
+            token_expires_at: string | null;
+        };
         /** ExportDownload */
         ExportDownload: {
             /**
@@ -2130,6 +2258,29 @@ export interface components {
             /** Size Bytes */
             size_bytes: number | null;
             status: components["schemas"]["TenantExportStatus"];
+        };
+        /**
+         * FailureReason
+         * @description Replies that failed, grouped by channel and Meta's (or Parley's) error code;
+         *     `reason` is the latest failure's text.
+         */
+        FailureReason: {
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /** Code */
+            code: string | null;
+            /** Count */
+            count: number;
+            /**
+             * Last At
+             * Format: date-time
+             */
+            last_at: string;
+            /** Reason */
+            reason: string | null;
         };
         /**
          * Folder
@@ -2651,7 +2802,7 @@ export interface components {
          * Permission
          * @enum {string}
          */
-        Permission: "workspace:read" | "conversations:write" | "saved_replies:manage" | "conversations:delete" | "channels:manage" | "operations:manage" | "team:manage" | "api_keys:manage" | "webhooks:manage" | "audit:read" | "tenant:export" | "tenant:own";
+        Permission: "workspace:read" | "conversations:write" | "saved_replies:manage" | "conversations:delete" | "channels:manage" | "operations:manage" | "team:manage" | "api_keys:manage" | "webhooks:manage" | "audit:read" | "reports:read" | "tenant:export" | "tenant:own";
         /** PersonOut */
         PersonOut: {
             /** Email */
@@ -2765,6 +2916,54 @@ export interface components {
             text: string | null;
             /** Type */
             type: string | null;
+        };
+        /** ReportOverview */
+        ReportOverview: {
+            /** Channel Id */
+            channel_id: string | null;
+            /**
+             * Channels
+             * @description Totals per channel over the period
+             */
+            channels: components["schemas"]["ChannelTotals"][];
+            /**
+             * Days
+             * @description Per channel and day, days with messages only
+             */
+            days: components["schemas"]["ChannelDay"][];
+            /**
+             * Expiring Tokens
+             * @description Token expiring within 14 days, or needs re-auth
+             */
+            expiring_tokens: components["schemas"]["ExpiringChannel"][];
+            /**
+             * Failures
+             * @description Failed replies by reason, most first
+             */
+            failures: components["schemas"]["FailureReason"][];
+            /**
+             * From
+             * Format: date
+             * @description First day of the period (inclusive)
+             */
+            from: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /**
+             * To
+             * Format: date
+             * @description Last day of the period (inclusive)
+             */
+            to: string;
+            /**
+             * Tz
+             * @description The IANA time zone the days are cut in
+             */
+            tz: string;
+            webhook_events: components["schemas"]["WebhookEventCounts"];
         };
         /**
          * Role
@@ -3328,6 +3527,36 @@ export interface components {
             events?: components["schemas"]["WebhookEventType"][] | null;
             /** Url */
             url?: string | null;
+        };
+        /**
+         * WebhookEventCounts
+         * @description Deliveries from Meta for the channels, received in the period, by state: `pending`
+         *     waits for a worker, `failed` is being retried, `dead` gave up (replay it under
+         *     Operations). Processed deliveries are pruned after `retention_days`.
+         */
+        WebhookEventCounts: {
+            /**
+             * Dead
+             * @default 0
+             */
+            dead: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Pending
+             * @default 0
+             */
+            pending: number;
+            /**
+             * Processed
+             * @default 0
+             */
+            processed: number;
+            /** Retention Days */
+            retention_days: number;
         };
         /**
          * WebhookEventOut
@@ -9773,6 +10002,124 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    overview_api_reports_overview_get: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); default: 13 days before `to` */
+                from?: string | null;
+                /** @description Last day, included (YYYY-MM-DD); default: today in `tz` */
+                to?: string | null;
+                /** @description IANA time zone the days are cut in */
+                tz?: string;
+                channel_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOverview"];
+                };
+            };
+            /** @description The request cannot be carried out as asked */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found (also another tenant's resource) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is invalid (`fields` says where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Meta refused or could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };

@@ -89,6 +89,14 @@ export type WebhookEventPage = JsonOf<paths["/api/webhooks/events"]["get"]["resp
 export type WebhookEvent = WebhookEventPage["items"][number];
 export type WebhookEventStatus = WebhookEvent["status"];
 
+export type ReportOverview = JsonOf<paths["/api/reports/overview"]["get"]["responses"][200]>;
+export type ReportQuery = NonNullable<paths["/api/reports/overview"]["get"]["parameters"]["query"]>;
+export type ReportChannelDay = ReportOverview["days"][number];
+export type ReportChannelTotals = ReportOverview["channels"][number];
+export type ReportFailure = ReportOverview["failures"][number];
+export type ReportWebhookEvents = ReportOverview["webhook_events"];
+export type ReportExpiringToken = ReportOverview["expiring_tokens"][number];
+
 export type AuditLogPage = JsonOf<paths["/api/audit-logs"]["get"]["responses"][200]>;
 export type AuditLogEntry = AuditLogPage["items"][number];
 export type AuditActorType = AuditLogEntry["actor"]["type"];
