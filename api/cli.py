@@ -1,4 +1,5 @@
-"""Operator commands: `python -m api.cli seed-demo | rotate-keys | storage-setup | openapi`."""
+"""Operator commands: `python -m api.cli seed-demo | rotate-keys | storage-setup |
+replay-webhooks | openapi`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -14,11 +18,14 @@ from api.config import get_settings
 from api.crypto import get_secret_box
 from api.db import get_engine, unit_of_work
 from api.jobs import send_job
+from api.models import WebhookEventStatus
 from api.outgoing.signing import reseal_secrets
+from api.redis import get_redis
 from api.seed import DemoSeed, seed_demo
 from api.storage import get_storage
 from api.templates.sync import SYNC_JOB, sync_job_id
 from api.vault import rotate
+from api.webhooks import replay as webhook_replay
 
 
 def _demo_seed() -> DemoSeed:
@@ -92,6 +99,70 @@ async def _storage_setup() -> None:
     print(f"bucket {storage.bucket} ready; browser uploads allowed from: {origins or 'nowhere'}")
 
 
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: str) -> datetime:
+    """`24h`, `30m`, `7d`... ago, or an ISO 8601 date/time (UTC unless it says otherwise)."""
+    if match := _DURATION.fullmatch(value.strip()):
+        seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+        return datetime.now(UTC) - timedelta(seconds=seconds)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is neither a duration (24h, 30m, 7d) nor an ISO date/time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _replay_webhooks(selection: webhook_replay.ReplayFilter, dry_run: bool) -> None:
+    async with unit_of_work() as session:
+        groups = await webhook_replay.summarize(session, selection)
+        replayed = [] if dry_run else await webhook_replay.replay(session, selection)
+    await get_engine().dispose()
+    await get_redis().aclose()
+    for count, error in groups:
+        print(f"{count:>8}  {error or '(no error recorded)'}")
+    if dry_run:
+        print(f"would replay {sum(count for count, _ in groups)} webhook event(s)")
+    else:
+        # Enqueued after the commit; one Redis could not take is re-driven by the webhook
+        # worker's sweeper (every 30 s), since the event is `received` again.
+        print(f"replayed {len(replayed)} webhook event(s): set to received and enqueued")
+
+
+def _replay_filter(args: argparse.Namespace) -> webhook_replay.ReplayFilter:
+    statuses = tuple(WebhookEventStatus(s) for s in args.status or ["dead"])
+    return webhook_replay.ReplayFilter(
+        statuses=tuple(dict.fromkeys(statuses)), since=args.since, ids=tuple(args.id or ())
+    )
+
+
+def _add_replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = commands.add_parser(
+        "replay-webhooks",
+        help="set failed or dead webhook events (every tenant's) back to received and "
+        "process them again",
+    )
+    replay.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in webhook_replay.REPLAYABLE],
+        help="events in this status (repeatable; default: dead)",
+    )
+    replay.add_argument(
+        "--since", type=parse_since, help="received since: a duration ago (24h, 7d) or ISO time"
+    )
+    replay.add_argument(
+        "--id", action="append", type=uuid.UUID, help="only this event (repeatable)"
+    )
+    replay.add_argument(
+        "--dry-run", action="store_true", help="count the matching events, change nothing"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         "storage-setup",
         help="create the attachments bucket if missing and let the SPA's origins upload to it",
     )
+    _add_replay_parser(commands)
     openapi = commands.add_parser("openapi", help="print or write the OpenAPI schema")
     openapi.add_argument("-o", "--output")
     args = parser.parse_args(argv)
@@ -113,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_rotate_keys())
     elif args.command == "storage-setup":
         asyncio.run(_storage_setup())
+    elif args.command == "replay-webhooks":
+        asyncio.run(_replay_webhooks(_replay_filter(args), args.dry_run))
     else:
         _openapi(args.output)
 

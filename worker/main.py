@@ -220,6 +220,15 @@ class WorkerSettings:
             unique=True,
             run_at_startup=True,
         ),
+        # Inbound media downloads whose job Redis lost (invariant 4).
+        cron_job(
+            tasks.redrive_media,
+            QUEUE_NAME,
+            minute=set(range(0, 60, 5)),
+            second={10},
+            unique=True,
+            run_at_startup=True,
+        ),
         # Outgoing webhook deliveries whose job Redis lost (invariant 4), and the log's retention.
         cron_job(
             tasks.sweep_outgoing_webhooks, QUEUE_NAME, second={45}, unique=True, run_at_startup=True

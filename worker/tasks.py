@@ -22,7 +22,13 @@ from api.data.erase import TenantEraser
 from api.data.export_builder import ExportBuilder
 from api.db import unit_of_work
 from api.inbox.dispatch import Dispatcher
-from api.inbox.media import MediaFetch, check_digest, is_permanent
+from api.inbox.media import (
+    MediaFetch,
+    check_digest,
+    fail_exhausted_media,
+    is_permanent,
+    requeue_stale_media,
+)
 from api.inbox.reaction_sending import ReactionDispatcher, requeue_stale_reactions
 from api.inbox.receipts import ReadReceiptDispatcher
 from api.inbox.redrive import redrive_sends, sweep
@@ -48,6 +54,8 @@ SWEEP_AFTER = timedelta(seconds=60)
 SWEEP_PAGE = 1000
 SWEEP_MAX = 200_000
 SYNC_TRIES = 4
+# Downloads are heavy: a run re-enqueues at most this many; the next run carries on.
+MEDIA_REDRIVE_MAX = 1000
 
 
 def get_meta_client() -> MetaClient:
@@ -118,6 +126,18 @@ async def fetch_media(ctx: dict[str, Any], attachment_id: str) -> str:
     async with unit_of_work() as session:
         await MediaFetch(session, box).stored(id_, plan.key, media)
     return "stored"
+
+
+async def redrive_media(ctx: dict[str, Any]) -> str:
+    """Every few minutes: re-enqueue inbound media downloads whose job was lost (invariant
+    4), and mark `failed` the ones whose tries are used up instead of re-driving them."""
+    failed = await sweep(fail_exhausted_media, limit=MEDIA_REDRIVE_MAX)
+    requeued = await sweep(requeue_stale_media, limit=MEDIA_REDRIVE_MAX)
+    if requeued:  # arq keeps one job per id: some of these may still have had theirs
+        logger.info("re-enqueued the download of %d pending attachments", requeued)
+    if failed:
+        logger.warning("gave up on %d attachments whose downloads never finished", failed)
+    return f"requeued {requeued}, failed {failed}"
 
 
 async def prune_webhook_events(ctx: dict[str, Any]) -> int:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -23,6 +23,15 @@ class Attachment(IdMixin, TenantMixin, TimestampMixin, Base):
     The SPA only ever gets short-lived presigned URLs for them."""
 
     __tablename__ = "attachments"
+    __table_args__ = (
+        # The media sweeper's scan of downloads still pending (api.inbox.media).
+        Index(
+            "ix_attachments_pending",
+            "updated_at",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
 
     message_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True

@@ -46,14 +46,24 @@ async def test_readyz_is_503_when_redis_is_down(
     assert body["error"] == "not_ready" and body["detail"] == "Not ready: redis."
 
 
-async def test_readyz_is_503_quickly_when_the_store_is_unreachable(
-    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "update",
+    [
+        # A port nothing listens on: the bucket's HEAD is refused, tried once.
+        pytest.param({"endpoint_url": "http://127.0.0.1:1"}, id="unreachable"),
+        # The store answers, but `storage-setup` never created this bucket.
+        pytest.param({"bucket": f"t-{uuid.uuid4().hex[:12]}"}, id="missing-bucket"),
+        pytest.param({"secret_access_key": "not-the-secret"}, id="wrong-credentials"),
+    ],
+)
+async def test_readyz_is_503_quickly_when_the_store_cannot_be_used(
+    client: httpx.AsyncClient,
+    storage: Storage,
+    monkeypatch: pytest.MonkeyPatch,
+    update: dict[str, str],
 ) -> None:
-    # A port nothing listens on: the bucket's HEAD is refused, tried once.
-    unreachable = Storage(
-        storage.settings.model_copy(update={"endpoint_url": "http://127.0.0.1:1"})
-    )
-    monkeypatch.setattr("api.health.get_storage", lambda: unreachable)
+    broken = Storage(storage.settings.model_copy(update=update))
+    monkeypatch.setattr("api.health.get_storage", lambda: broken)
     started = time.monotonic()
     response = await client.get("/api/readyz")
     assert time.monotonic() - started < health.CHECK_TIMEOUT_SECONDS + 1
@@ -61,27 +71,6 @@ async def test_readyz_is_503_quickly_when_the_store_is_unreachable(
     body = response.json()
     assert body["checks"] == {**ALL_OK, "storage": "unavailable"}
     assert body["error"] == "not_ready" and body["detail"] == "Not ready: storage."
-
-
-async def test_readyz_is_503_when_the_bucket_is_missing(
-    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The store answers, but `storage-setup` never created this bucket.
-    missing = Storage(storage.settings.model_copy(update={"bucket": f"t-{uuid.uuid4().hex[:12]}"}))
-    monkeypatch.setattr("api.health.get_storage", lambda: missing)
-    response = await client.get("/api/readyz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["storage"] == "unavailable"
-
-
-async def test_readyz_reports_wrong_storage_credentials(
-    client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    wrong = Storage(storage.settings.model_copy(update={"secret_access_key": "not-the-secret"}))
-    monkeypatch.setattr("api.health.get_storage", lambda: wrong)
-    response = await client.get("/api/readyz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["storage"] == "unavailable"
 
 
 # --- the schema: the api never migrates; readiness waits for the migration step --------

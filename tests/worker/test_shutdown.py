@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.models import MessageStatus
-from tests.processes import Running, free_port, wait_until
+from tests.processes import Running, free_port, serving, wait_until
 from tests.worker.test_send_message import queue_reply, stored
 from worker.main import JOB_COMPLETION_WAIT_SECONDS
 
@@ -68,16 +66,9 @@ class SlowGraph:
 @pytest.fixture
 async def slow_graph() -> AsyncIterator[SlowGraph]:
     graph = SlowGraph()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", free_port(PORTS)))
-    graph.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(graph.app(), log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield graph
-    server.should_exit = True
-    await task
+    async with serving(graph.app(), free_port(PORTS)) as url:
+        graph.url = url
+        yield graph
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ status. Real app, PostgreSQL and Redis; Meta mocked at the boundary (respx)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
+import pytest
 import respx
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -276,29 +278,42 @@ async def test_graph_calls_are_counted_by_endpoint_template_and_error_code(
     assert "104000000000001" not in exposed and "109000000000001" not in exposed
 
 
+def sends(status: str) -> float:
+    return sample("parley_messages_sent_total", channel="messenger", status=status)
+
+
+async def reply_meta_answers(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    graph: respx.MockRouter,
+    status_code: int,
+    answer: dict[str, Any],
+) -> str:
+    """Queues a Messenger reply to which Meta's send API answers `answer`; its message id."""
+    message_id, page_id = await queue_reply(client, session)
+    graph.post(f"/{page_id}/messages").respond(status_code, json=answer)
+    return message_id
+
+
 async def test_sends_are_counted_by_channel_and_status(
     client: httpx.AsyncClient, session: AsyncSession, graph: respx.MockRouter
 ) -> None:
-    sent = sample("parley_messages_sent_total", channel="messenger", status="sent")
-    message_id, page_id = await queue_reply(client, session)
-    graph.post(f"/{page_id}/messages").respond(
-        200, json={"recipient_id": "555", "message_id": "m_abc"}
-    )
+    sent = sends("sent")
+    answer = {"recipient_id": "555", "message_id": "m_abc"}
+    message_id = await reply_meta_answers(client, session, graph, 200, answer)
     assert await tasks.send_message({"job_try": 1}, message_id) == "sent"
     assert await tasks.send_message({"job_try": 1}, message_id) == "skipped"  # a re-run
-    assert sample("parley_messages_sent_total", channel="messenger", status="sent") == sent + 1
+    assert sends("sent") == sent + 1
 
 
 async def test_a_failed_send_is_counted_failed(
     client: httpx.AsyncClient, session: AsyncSession, graph: respx.MockRouter
 ) -> None:
-    failed = sample("parley_messages_sent_total", channel="messenger", status="failed")
-    message_id, page_id = await queue_reply(client, session)
-    graph.post(f"/{page_id}/messages").respond(
-        400, json={"error": {"code": 551, "error_subcode": 1545041, "message": "unavailable"}}
-    )
+    failed = sends("failed")
+    answer = {"error": {"code": 551, "error_subcode": 1545041, "message": "unavailable"}}
+    message_id = await reply_meta_answers(client, session, graph, 400, answer)
     assert await tasks.send_message({"job_try": 1}, message_id) == "failed 551/1545041"
-    assert sample("parley_messages_sent_total", channel="messenger", status="failed") == failed + 1
+    assert sends("failed") == failed + 1
     assert graph_calls("/{id}/messages", "400", "551/1545041") >= 1
 
 
@@ -307,18 +322,12 @@ async def test_a_retryable_send_error_is_counted_retry(
 ) -> None:
     from arq import Retry
 
-    retry = sample("parley_messages_sent_total", channel="messenger", status="retry")
-    message_id, page_id = await queue_reply(client, session)
-    graph.post(f"/{page_id}/messages").respond(
-        500, json={"error": {"code": 2, "message": "Service temporarily unavailable"}}
-    )
-    try:
+    retry = sends("retry")
+    answer = {"error": {"code": 2, "message": "Service temporarily unavailable"}}
+    message_id = await reply_meta_answers(client, session, graph, 500, answer)
+    with pytest.raises(Retry):  # a retryable error defers the job
         await tasks.send_message({"job_try": 1}, message_id)
-    except Retry:
-        pass
-    else:
-        raise AssertionError("a retryable error should defer the job")
-    assert sample("parley_messages_sent_total", channel="messenger", status="retry") == retry + 1
+    assert sends("retry") == retry + 1
     assert graph_calls("/{id}/messages", "500", "2") >= 1
 
 

@@ -9,7 +9,6 @@ import ast
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -18,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import uvicorn
 from arq import Retry
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -40,6 +38,7 @@ from api.redis import get_redis
 from tests.api.inbox.test_router import customer_writes
 from tests.api.observability.test_logs import Captured, captured
 from tests.helpers import create_account, create_messenger_channel, messenger_text_payload, signed
+from tests.processes import serving
 from worker import tasks
 from worker.instrument import instrumented
 
@@ -199,9 +198,15 @@ async def test_a_processed_webhook_is_one_trace_request_job_statements_and_socke
 # --- a reply --------------------------------------------------------------------------
 
 
-async def queue_reply(
-    client: httpx.AsyncClient, session: AsyncSession, spans: InMemorySpanExporter
-) -> tuple[str, str]:
+async def send_reply(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    spans: InMemorySpanExporter,
+    graph: respx.MockRouter,
+    answer: httpx.Response,
+) -> Any:
+    """Queues an agent's reply from a fresh workspace (spans cleared first), lets Meta's
+    send API give `answer`, runs the queued send job and returns its outcome."""
     account = await create_account(client)
     channel = await create_messenger_channel(session, account.tenant_id)
     conversation = await customer_writes(client, session, channel.external_id)
@@ -212,7 +217,10 @@ async def queue_reply(
         headers=account.headers,
     )
     assert response.status_code == 202, response.text
-    return response.json()["id"], channel.external_id
+    graph.post(f"/{channel.external_id}/messages").mock(return_value=answer)
+    return await run_queued(
+        QUEUE_NAME, "inbox.send_message", "inbox.send_message", tasks.send_message
+    )
 
 
 async def test_a_reply_is_one_trace_request_job_graph_call(
@@ -221,16 +229,13 @@ async def test_a_reply_is_one_trace_request_job_graph_call(
     spans: InMemorySpanExporter,
     graph: respx.MockRouter,
 ) -> None:
-    _, page_id = await queue_reply(traced_client, session, spans)
-    graph.post(f"/{page_id}/messages").respond(
+    answer = httpx.Response(
         200,
         json={"recipient_id": "555", "message_id": "m_1"},
         headers={"x-fb-trace-id": "AgraphTrace1"},
     )
 
-    outcome = await run_queued(
-        QUEUE_NAME, "inbox.send_message", "inbox.send_message", tasks.send_message
-    )
+    outcome = await send_reply(traced_client, session, spans, graph, answer)
 
     assert outcome == "sent"
     finished = spans.get_finished_spans()
@@ -256,15 +261,12 @@ async def test_a_refused_send_marks_the_graph_span_failed_with_metas_code(
     spans: InMemorySpanExporter,
     graph: respx.MockRouter,
 ) -> None:
-    _, page_id = await queue_reply(traced_client, session, spans)
-    graph.post(f"/{page_id}/messages").respond(
+    answer = httpx.Response(
         400,
         json={"error": {"message": "(#551) Not available", "code": 551, "fbtrace_id": "Abody"}},
     )
 
-    assert await run_queued(
-        QUEUE_NAME, "inbox.send_message", "inbox.send_message", tasks.send_message
-    ) == ("failed 551")
+    assert await send_reply(traced_client, session, spans, graph, answer) == "failed 551"
 
     call = named(spans.get_finished_spans(), "graph POST /{id}/messages")
     assert call.attributes is not None
@@ -341,18 +343,9 @@ async def otlp_receiver() -> AsyncIterator[tuple[str, list[bytes]]]:
         received.append(await request.body())
         return Response(b"", media_type="application/x-protobuf")
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     app = Starlette(routes=[Route("/v1/traces", traces, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", received
-    server.should_exit = True
-    await task
-    sock.close()
+    async with serving(app) as url:
+        yield url, received
 
 
 async def test_configured_spans_are_exported_over_otlp_http(

@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +23,7 @@ from starlette.routing import Route
 
 from api.config import OutgoingWebhookSettings, get_settings
 from tests.helpers import Account
+from tests.processes import serving
 
 TOLERANCE_SECONDS = 300
 
@@ -96,24 +95,15 @@ class Receiver:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    target = Receiver(url=f"http://127.0.0.1:{port}/hooks/parley")
+    target = Receiver(url="")
 
     async def endpoint(request: Request) -> Response:
         return await target.handle(request)
 
     app = Starlette(routes=[Route("/hooks/parley", endpoint, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield target
-    server.should_exit = True
-    await task
-    sock.close()
+    async with serving(app) as url:
+        target.url = f"{url}/hooks/parley"
+        yield target
 
 
 @pytest.fixture

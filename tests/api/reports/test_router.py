@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,6 +145,17 @@ class Workspace:
         return event
 
 
+@pytest.fixture
+async def acme(client: httpx.AsyncClient, session: AsyncSession) -> Workspace:
+    return await Workspace.create(client, session, "Acme")
+
+
+@pytest.fixture
+async def other(client: httpx.AsyncClient, session: AsyncSession) -> Workspace:
+    """Another tenant, whose traffic no report of Acme's may show."""
+    return await Workspace.create(client, session, "Other")
+
+
 async def overview(
     client: httpx.AsyncClient,
     who: Account | dict[str, str],
@@ -197,10 +209,8 @@ async def member(session: AsyncSession, account: Account, role: Role) -> dict[st
 
 
 async def test_counts_messages_per_channel_and_day_for_the_tenant_only(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace, other: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-    other = await Workspace.create(client, session, "Other")
     page, wa = acme.page, acme.wa
     await acme.message(page, IN, S.RECEIVED, at(2, 9), count=3)
     await acme.message(page, OUT, S.DELIVERED, at(2, 10), count=2)
@@ -266,9 +276,8 @@ async def test_counts_messages_per_channel_and_day_for_the_tenant_only(
 
 
 async def test_a_channel_without_replies_has_no_rates_and_a_quiet_channel_still_shows(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
     await acme.message(acme.page, IN, S.RECEIVED, at(3))
 
     body = await overview(client, acme.account, PERIOD)
@@ -285,9 +294,8 @@ async def test_a_channel_without_replies_has_no_rates_and_a_quiet_channel_still_
 
 
 async def test_a_disconnected_channel_is_listed_only_when_it_had_traffic(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, acme: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
     old = await create_messenger_channel(session, acme.account.tenant_id)
     gone = await create_messenger_channel(session, acme.account.tenant_id)
     for channel in (old, gone):
@@ -303,9 +311,8 @@ async def test_a_disconnected_channel_is_listed_only_when_it_had_traffic(
 
 
 async def test_the_time_zone_decides_which_day_a_message_falls_on(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
     # 23:30 UTC on the 3rd is 08:30 on the 4th in Tokyo and 16:30 on the 3rd in Los Angeles.
     await acme.message(acme.page, IN, S.RECEIVED, at(3, 23, 30))
     # 02:00 UTC on the 1st is still September 30th in Los Angeles: outside the period there.
@@ -331,10 +338,8 @@ async def test_the_time_zone_decides_which_day_a_message_falls_on(
 
 
 async def test_failures_are_grouped_by_channel_and_code_with_the_latest_reason(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace, other: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-    other = await Workspace.create(client, session, "Other")
     wa, page = acme.wa, acme.page
     # The latest failure (by when it failed: status_at) names the group's reason.
     await acme.message(
@@ -432,10 +437,8 @@ async def test_a_failed_status_from_meta_shows_up_with_its_code_and_details(
 
 
 async def test_webhook_deliveries_for_the_tenants_channels_by_state(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace, other: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-    other = await Workspace.create(client, session, "Other")
     page, wa = acme.page, acme.wa
     page_key, wa_key = page.external_id, wa.external_id
     for _ in range(3):
@@ -484,10 +487,9 @@ async def test_webhook_deliveries_for_the_tenants_channels_by_state(
 
 
 async def test_a_disconnected_pages_waiting_deliveries_are_not_counted(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, acme: Workspace
 ) -> None:
     """Its page id may be connected to another workspace by now."""
-    acme = await Workspace.create(client, session, "Acme")
     acme.page.status = ChannelStatus.DISCONNECTED
     await session.commit()
     await acme.event(WebhookEventStatus.RECEIVED, at(2), keys=[acme.page.external_id])
@@ -501,10 +503,8 @@ async def test_a_disconnected_pages_waiting_deliveries_are_not_counted(
 
 
 async def test_lists_channels_whose_token_expires_soon_or_needs_reauth(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, acme: Workspace, other: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-    other = await Workspace.create(client, session, "Other")
     now = datetime.now(UTC)
     acme.wa.token_expires_at = now + timedelta(days=3)
     acme.page.token_expires_at = now + timedelta(days=30)
@@ -533,9 +533,8 @@ async def test_lists_channels_whose_token_expires_soon_or_needs_reauth(
 
 
 async def test_defaults_to_the_last_14_days_in_utc(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
     now = datetime.now(UTC)
     await acme.message(acme.page, IN, S.RECEIVED, now - timedelta(minutes=1))
     await acme.message(acme.page, IN, S.RECEIVED, now - timedelta(days=20))
@@ -552,10 +551,8 @@ async def test_defaults_to_the_last_14_days_in_utc(
 
 
 async def test_refuses_periods_and_zones_it_cannot_report_on(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-
     too_long = await overview(
         client, acme.account, {"from": "2026-01-01", "to": "2026-04-03"}, status=422
     )
@@ -582,10 +579,8 @@ async def test_refuses_periods_and_zones_it_cannot_report_on(
 
 
 async def test_a_channel_filter_narrows_everything_and_another_tenants_channel_is_404(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, acme: Workspace, other: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-    other = await Workspace.create(client, session, "Other")
     await acme.message(acme.page, IN, S.RECEIVED, at(2), count=2)
     await acme.message(acme.wa, OUT, S.FAILED, at(2), code="131026", reason="Undeliverable")
 
@@ -603,10 +598,8 @@ async def test_a_channel_filter_narrows_everything_and_another_tenants_channel_i
 
 
 async def test_only_owners_and_admins_may_read_reports(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, acme: Workspace
 ) -> None:
-    acme = await Workspace.create(client, session, "Acme")
-
     await overview(client, await member(session, acme.account, Role.ADMIN))
     for role in (Role.AGENT, Role.VIEWER):
         refused = await overview(client, await member(session, acme.account, role), status=403)

@@ -1,10 +1,12 @@
 import { AlertCircle, ChevronRight, Inbox, RefreshCw, RotateCcw } from "lucide-react";
 import { Fragment, useMemo, type KeyboardEvent } from "react";
 
+import { FILTER_CONTROL } from "@/components/filter-field";
 import { LoadError } from "@/components/load-error";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
+import { SegmentedTabs, type SegmentedTab } from "@/components/ui/segmented-tabs";
 import { Spinner } from "@/components/ui/spinner";
 import { useToggleSet } from "@/hooks/use-toggle-set";
 import { errorMessage } from "@/lib/api/errors";
@@ -17,11 +19,11 @@ import { uniqueItems } from "@/utils/pages";
 import { useWebhookEvents } from "../api/get-webhook-events";
 import { useReplayWebhookEvent } from "../api/replay-webhook-event";
 
-const STATUS_TABS: { label: string; status: WebhookEventStatus | null }[] = [
-  { label: "All", status: null },
-  { label: "Failed", status: "failed" },
-  { label: "Dead", status: "dead" },
-  { label: "Pending", status: "received" },
+const STATUS_TABS: SegmentedTab<WebhookEventStatus | null>[] = [
+  { label: "All", value: null },
+  { label: "Failed", value: "failed" },
+  { label: "Dead", value: "dead" },
+  { label: "Pending", value: "received" },
 ];
 
 const STATUS_BADGE: Record<WebhookEventStatus, { label: string; variant: "success" | "warning" | "destructive" | "secondary" }> = {
@@ -30,37 +32,6 @@ const STATUS_BADGE: Record<WebhookEventStatus, { label: string; variant: "succes
   failed: { label: "Failed", variant: "warning" },
   dead: { label: "Dead", variant: "destructive" },
 };
-
-function StatusFilter({ value, onChange }: { value: WebhookEventStatus | null; onChange: (status: WebhookEventStatus | null) => void }) {
-  return (
-    <div
-      data-testid="event-status-filter"
-      role="tablist"
-      aria-label="Event status"
-      className="inline-flex items-center gap-0.5 rounded-lg bg-muted p-0.5"
-    >
-      {STATUS_TABS.map((tab) => {
-        const selected = tab.status === value;
-        return (
-          <button
-            key={tab.label}
-            type="button"
-            role="tab"
-            aria-selected={selected}
-            data-status={tab.status ?? "all"}
-            onClick={() => onChange(tab.status)}
-            className={cn(
-              "rounded-md px-3 py-1 text-sm font-medium transition-colors focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none",
-              selected ? "bg-background text-foreground shadow-xs" : "text-muted-foreground hover:text-foreground",
-            )}
-          >
-            {tab.label}
-          </button>
-        );
-      })}
-    </div>
-  );
-}
 
 function ChannelFilter({
   channels,
@@ -78,7 +49,7 @@ function ChannelFilter({
         data-testid="event-channel-filter"
         value={value ?? ""}
         onChange={(event) => onChange(event.target.value === "" ? null : event.target.value)}
-        className="h-8 max-w-56 rounded-md border border-input bg-background px-2 text-sm text-foreground shadow-xs focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none"
+        className={FILTER_CONTROL}
       >
         <option value="">All channels</option>
         {channels.map((channel) => (
@@ -334,7 +305,13 @@ export function WebhookEvents({ channels, filters, onFiltersChange }: WebhookEve
           Events
         </h2>
         <div className="flex flex-wrap items-center gap-3">
-          <StatusFilter value={filters.status} onChange={(status) => onFiltersChange({ ...filters, status })} />
+          <SegmentedTabs
+            tabs={STATUS_TABS}
+            value={filters.status}
+            onChange={(status) => onFiltersChange({ ...filters, status })}
+            label="Event status"
+            testId="event-status-filter"
+          />
           <ChannelFilter
             channels={channels}
             value={filters.channelId}

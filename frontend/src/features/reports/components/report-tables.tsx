@@ -27,6 +27,14 @@ function Table({ testId, minWidth, head, children }: { testId: string; minWidth:
   );
 }
 
+function Th({ className, title, children }: { className?: string; title?: string; children: ReactNode }) {
+  return (
+    <th scope="col" className={cn(TH, className)} title={title}>
+      {children}
+    </th>
+  );
+}
+
 function Num({ value }: { value: number }) {
   return <span className={value === 0 ? "text-muted-foreground" : undefined}>{value.toLocaleString()}</span>;
 }
@@ -46,21 +54,11 @@ function ChannelName({ name, kind }: { name: string; kind: ChannelKind | null })
 
 const COUNT_HEADS = (
   <>
-    <th scope="col" className={cn(TH, "text-right")}>
-      In
-    </th>
-    <th scope="col" className={cn(TH, "text-right")}>
-      Out
-    </th>
-    <th scope="col" className={cn(TH, "text-right")} title="Replies Meta delivered / replies sent">
-      Delivered
-    </th>
-    <th scope="col" className={cn(TH, "text-right")} title="Replies the customer read / replies sent">
-      Read
-    </th>
-    <th scope="col" className={cn(TH, "text-right pr-4")}>
-      Failed
-    </th>
+    <Th className="text-right">In</Th>
+    <Th className="text-right">Out</Th>
+    <Th className="text-right" title="Replies Meta delivered / replies sent">Delivered</Th>
+    <Th className="text-right" title="Replies the customer read / replies sent">Read</Th>
+    <Th className="text-right pr-4">Failed</Th>
   </>
 );
 
@@ -73,6 +71,27 @@ function RateCell({ count, rate }: { count: number; rate: number | null }) {
   );
 }
 
+type CountValues = Pick<ChannelDayRow, "inbound" | "outbound" | "delivered" | "deliveryRate" | "read" | "readRate" | "failed">;
+
+/** The cells under COUNT_HEADS. */
+function CountCells({ counts }: { counts: CountValues }) {
+  return (
+    <>
+      <td className={NUM}>
+        <Num value={counts.inbound} />
+      </td>
+      <td className={NUM}>
+        <Num value={counts.outbound} />
+      </td>
+      <RateCell count={counts.delivered} rate={counts.deliveryRate} />
+      <RateCell count={counts.read} rate={counts.readRate} />
+      <td className={cn(NUM, "pr-4")}>
+        <Failed value={counts.failed} />
+      </td>
+    </>
+  );
+}
+
 /** Each channel's totals over the period, with its delivery and read rates. */
 export function ChannelTotalsTable({ channels }: { channels: ReportChannelTotals[] }) {
   return (
@@ -81,9 +100,7 @@ export function ChannelTotalsTable({ channels }: { channels: ReportChannelTotals
       minWidth="min-w-[40rem]"
       head={
         <>
-          <th scope="col" className={cn(TH, "pl-4")}>
-            Channel
-          </th>
+          <Th className="pl-4">Channel</Th>
           {COUNT_HEADS}
         </>
       }
@@ -100,17 +117,7 @@ export function ChannelTotalsTable({ channels }: { channels: ReportChannelTotals
               )}
             </span>
           </td>
-          <td className={NUM}>
-            <Num value={channel.inbound} />
-          </td>
-          <td className={NUM}>
-            <Num value={channel.outbound} />
-          </td>
-          <RateCell count={channel.delivered} rate={channel.delivery_rate} />
-          <RateCell count={channel.read} rate={channel.read_rate} />
-          <td className={cn(NUM, "pr-4")}>
-            <Failed value={channel.failed} />
-          </td>
+          <CountCells counts={{ ...channel, deliveryRate: channel.delivery_rate, readRate: channel.read_rate }} />
         </tr>
       ))}
     </Table>
@@ -128,12 +135,8 @@ export function ChannelDayTable({ rows }: { rows: ChannelDayRow[] }) {
         minWidth="min-w-[44rem]"
         head={
           <>
-            <th scope="col" className={cn(TH, "pl-4")}>
-              Day
-            </th>
-            <th scope="col" className={TH}>
-              Channel
-            </th>
+            <Th className="pl-4">Day</Th>
+            <Th>Channel</Th>
             {COUNT_HEADS}
           </>
         }
@@ -144,17 +147,7 @@ export function ChannelDayTable({ rows }: { rows: ChannelDayRow[] }) {
             <td className="max-w-56 px-3 py-2.5">
               <ChannelName name={row.channelName} kind={row.kind} />
             </td>
-            <td className={NUM}>
-              <Num value={row.inbound} />
-            </td>
-            <td className={NUM}>
-              <Num value={row.outbound} />
-            </td>
-            <RateCell count={row.delivered} rate={row.deliveryRate} />
-            <RateCell count={row.read} rate={row.readRate} />
-            <td className={cn(NUM, "pr-4")}>
-              <Failed value={row.failed} />
-            </td>
+            <CountCells counts={row} />
           </tr>
         ))}
       </Table>
@@ -175,18 +168,10 @@ export function FailuresTable({ failures, channelNames }: { failures: ReportFail
       minWidth="min-w-[40rem]"
       head={
         <>
-          <th scope="col" className={cn(TH, "pl-4")}>
-            Reason
-          </th>
-          <th scope="col" className={TH}>
-            Channel
-          </th>
-          <th scope="col" className={cn(TH, "text-right")}>
-            Replies
-          </th>
-          <th scope="col" className={cn(TH, "pr-4")}>
-            Last
-          </th>
+          <Th className="pl-4">Reason</Th>
+          <Th>Channel</Th>
+          <Th className="text-right">Replies</Th>
+          <Th className="pr-4">Last</Th>
         </>
       }
     >
