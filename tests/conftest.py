@@ -14,8 +14,9 @@ TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/parley_test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-# `make test` runs two pytest processes side by side; the second (PARLEY_TEST_SHARD=b)
-# gets its own database (`<name>_b`) and Redis index (PARLEY_TEST_SHARD_REDIS_DB, 13).
+# `make test` runs pytest processes side by side; each shard (PARLEY_TEST_SHARD=b, c)
+# gets its own database (`<name>_<shard>`) and Redis index (PARLEY_TEST_SHARD_REDIS_DB,
+# 13 unless set).
 if shard := os.environ.get("PARLEY_TEST_SHARD", ""):
     _database, _, _query = TEST_DATABASE_URL.partition("?")
     TEST_DATABASE_URL = f"{_database}_{shard}" + (f"?{_query}" if _query else "")
