@@ -79,12 +79,12 @@ frontend-check: install-frontend  ## type-check, lint and unit-test the SPA
 # The reliability suite (private PostgreSQL and Redis, a 20,000-delivery soak) is CPU-bound
 # for minutes while the rest mostly waits on databases and the browser, so it runs beside
 # everything else. The Python tests run as three processes side by side, each with its own
-# database and Redis index (PARLEY_TEST_SHARD in tests/conftest.py): the worker, realtime,
-# metasim and scale-out tests from the start, a third of the api tests once the static
-# checks are done, and the rest of the api tests in front. Then the browser tests run
-# alone, as their timings expect a machine that is not saturated. Output of what ran
-# alongside follows its part. Any failure fails `make test`.
-SIDE_TESTS := tests/worker tests/realtime tests/metasim tests/scaleout
+# database and Redis index (PARLEY_TEST_SHARD in tests/conftest.py): the worker, realtime
+# and metasim tests from the start, a third of the api tests once the static checks are
+# done, and the rest of the api tests in front. Then the browser tests and the scale-out
+# test run alone, as their timings expect a machine that is not saturated. Output of what
+# ran alongside follows its part. Any failure fails `make test`.
+SIDE_TESTS := tests/worker tests/realtime tests/metasim
 THIRD_TESTS := tests/api/security tests/api/observability tests/api/team tests/api/outgoing \
                tests/api/audit tests/api/data
 test: install install-browser  ## every check: lint, types, pytest, frontend, browser tests
@@ -97,12 +97,13 @@ test: install install-browser  ## every check: lint, types, pytest, frontend, br
 	PARLEY_TEST_SHARD=c PARLEY_TEST_SHARD_REDIS_DB=11 $(VENV)/bin/pytest $(THIRD_TESTS) \
 	  >$$third 2>&1 & thirdtests=$$!; \
 	$(VENV)/bin/pytest --ignore=tests/reliability --ignore=tests/e2e \
-	  $(addprefix --ignore=,$(SIDE_TESTS) $(THIRD_TESTS)) || status=1; \
+	  $(addprefix --ignore=,$(SIDE_TESTS) $(THIRD_TESTS) tests/scaleout) || status=1; \
 	echo "--- $(THIRD_TESTS) (ran alongside)"; \
 	wait $$thirdtests || status=1; cat $$third; \
 	echo "--- $(SIDE_TESTS) (ran alongside)"; \
 	wait $$sidetests || status=1; cat $$side; \
 	$(VENV)/bin/pytest tests/e2e || status=1; \
+	$(VENV)/bin/pytest tests/scaleout || status=1; \
 	echo "--- tests/reliability (ran alongside)"; \
 	wait $$reliability || status=1; cat $$rel; rm -f $$rel $$side $$third; exit $$status
 

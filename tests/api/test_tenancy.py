@@ -47,6 +47,8 @@ ALLOWED = {
     "data/erase.py": "the erasure job deletes the one tenant whose owner asked for it",
     "data/housekeeping.py": "trash purge, export pruning and job re-drive run over every tenant",
     "reports/repository.py": "a tenant's report aggregates, each filtered by its tenant_id",
+    "webhooks/replay.py": "the operator's replay (api.cli) runs over every tenant's dead events",
+    "inbox/media.py": "the media sweeper runs over every tenant's stranded downloads",
 }
 
 # Repositories whose every method must start from the tenant filter.

@@ -507,7 +507,24 @@ def _stuck(cluster: Cluster, load: Load, sockets: list[Socket], now: Outcome) ->
     return (
         f"not drained within {DRAIN_SECONDS}s: webhook events {dict(now.webhook_events)} of "
         f"{len(now.deliveries) + load.posted} deliveries; replies by status {dict(pending)}; tenant seq "
-        f"{now.tenant_seq}, sockets at {[s.last_seq() for s in sockets]}\n{cluster.logs()}"
+        f"{now.tenant_seq}, sockets at {[s.last_seq() for s in sockets]}\n"
+        f"sockets (gateway, ready seq, numbered events, disconnects, other events): "
+        f"{[_socket_summary(s) for s in sockets]}\n{cluster.logs()}"
+    )
+
+
+def _socket_summary(socket: Socket) -> tuple[str, int, int, int, dict[str, int]]:
+    others = Counter(
+        event
+        for event, data in socket.events
+        if not isinstance(data, dict) or "seq" not in data or event in UNNUMBERED
+    )
+    return (
+        socket.gateway,
+        socket.ready_seq,
+        len(socket.tenant_events()),
+        socket.disconnects,
+        dict(others),
     )
 
 
