@@ -112,6 +112,11 @@ def configure_logging(
     root.setLevel(level.upper())
     for name in ADOPTED_LOGGERS:
         adopted = logging.getLogger(name)
+        if name == "uvicorn.access" and not adopted.handlers and not adopted.propagate:
+            # `uvicorn --no-access-log` (scripts/processes.py) leaves this logger with no
+            # handler: uvicorn then skips access lines (it asks `hasHandlers()`), and a line
+            # per request is CPU that webhook ingest needs. Keep it off.
+            continue
         adopted.handlers.clear()
         adopted.propagate = True
     for name in QUIET_LOGGERS:

@@ -335,3 +335,16 @@ async def test_a_failed_webhook_event_stores_no_statement_parameters(
     assert event.last_error == "DBAPIError / InvalidTextRepresentationError (SQLSTATE 22P02)"
     assert captured.find(f"webhook event {event_id} failed")["tenant_id"] == str(account.tenant_id)
     assert BODY not in captured.text()
+
+
+def test_uvicorn_without_access_log_stays_without_it(captured: Captured) -> None:
+    """`--no-access-log` leaves uvicorn.access without handlers and not propagating, and
+    uvicorn logs a request only if that logger `hasHandlers()`: configuring keeps it off."""
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    try:
+        configure_logging("INFO", "json")
+        assert not access.hasHandlers()
+    finally:
+        access.propagate = True
