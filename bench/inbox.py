@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import random
 import statistics
@@ -40,6 +39,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from redis import Redis  # noqa: E402
 
+from bench import stack  # noqa: E402
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
 from scripts.processes import command  # noqa: E402
 from tests.reliability.harness import describe_machine, free_port, utc_now  # noqa: E402
@@ -54,11 +54,7 @@ APP_SECRET = "inbox-bench-app-secret"  # noqa: S105
 # DESIGN.md "Targets": a page of 50 conversations p99 <= 15 ms; message search p99 <= 60 ms.
 PAGE_TARGET_MS = 15.0
 SEARCH_TARGET_MS = 60.0
-# Settings groups the api reads from the environment; ours replace the caller's.
-OWNED_ENV_PREFIXES = (
-    "DATABASE_", "REDIS_", "META_", "AUTH_", "ENCRYPTION_", "STORAGE_", "R2_", "WEBHOOK_",
-    "TEST_", "SECURITY_",
-)  # fmt: skip
+OWNED_ENV_PREFIXES = stack.OWNED_ENV_PREFIXES
 BATCH = 50_000
 SEEDING_MARK = "(seeding)"
 
@@ -301,15 +297,7 @@ async def seed(conversations: int, messages: int, log: Callable[[str], None]) ->
     from api.auth.passwords import hash_password
 
     started = time.monotonic()
-    admin = await asyncpg.connect(f"{POSTGRES}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    env = {**os.environ, "DATABASE_URL": f"{POSTGRES}/{DATABASE}"}
-    migrate = command("migrate", python=sys.executable)
-    await asyncio.to_thread(subprocess.run, migrate, cwd=ROOT, env=env, check=True)
+    await stack.recreate_database(DATABASE)
     rng = random.Random(9)  # noqa: S311 - a replayable data set, not crypto
     now = datetime.now(UTC)
     password_hash = hash_password(OWNER_PASSWORD)
@@ -355,24 +343,16 @@ class Scenario:
 
 
 def api_env(port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(OWNED_ENV_PREFIXES)}
-    env.update(
-        ENVIRONMENT="test",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-        PYTHONPATH=str(ROOT),
-        DATABASE_URL=f"{POSTGRES}/{DATABASE}",
-        REDIS_URL=REDIS_URL,
-        META_APP_SECRET=APP_SECRET,
-        META_VERIFY_TOKEN="inbox-bench-verify-token",  # noqa: S106
-        AUTH_JWT_SECRET=JWT_SECRET,
-        ENCRYPTION_KEYS="bench:" + base64.b64encode(os.urandom(32)).decode(),
-        ENCRYPTION_ACTIVE_KEY_ID="bench",
+    return stack.api_env(
+        database=DATABASE,
+        redis_url=REDIS_URL,
+        app_secret=APP_SECRET,
+        jwt_secret=JWT_SECRET,
+        name="inbox",
         # One user sends every request back to back: the per-user API limit is raised.
         SECURITY_API_PER_MINUTE="600000",
         SECURITY_API_BURST="100000",
     )
-    return env
 
 
 def start_api(port: int, log_file: Path) -> subprocess.Popen[bytes]:

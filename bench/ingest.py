@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import hashlib
 import hmac
 import multiprocessing
-import os
 import random
 import subprocess
 import sys
@@ -43,6 +41,7 @@ import httpx  # noqa: E402
 from redis import Redis  # noqa: E402
 
 from api.jobs import WEBHOOK_QUEUE_NAME  # noqa: E402
+from bench import stack  # noqa: E402
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
 from scripts.processes import UVICORN, command  # noqa: E402
 from tests.reliability.harness import describe_machine, free_port, utc_now  # noqa: E402
@@ -56,11 +55,7 @@ WEBHOOK_PATH = "/api/webhooks/meta"
 # at 1,000/s; a bare endpoint that only checks the signature serves ~9,000/s per worker.
 THROUGHPUT_TARGET = 4000.0
 P99_TARGET_MS = 20.0
-# Settings groups the api reads from the environment; ours replace the caller's.
-OWNED_ENV_PREFIXES = (
-    "DATABASE_", "REDIS_", "META_", "AUTH_", "ENCRYPTION_", "STORAGE_", "R2_", "WEBHOOK_",
-    "TEST_", "SECURITY_",
-)  # fmt: skip
+OWNED_ENV_PREFIXES = stack.OWNED_ENV_PREFIXES
 REQUEST_TIMEOUT = 10.0
 MAX_OPEN_LOOP_CONNECTIONS = 512
 WARMUP_SECONDS = 2.0
@@ -360,15 +355,7 @@ def load(plan: Plan) -> dict[str, dict[str, PhaseResult]]:
 
 
 async def prepare_database() -> None:
-    admin = await asyncpg.connect(f"{POSTGRES}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    env = {**os.environ, "DATABASE_URL": f"{POSTGRES}/{DATABASE}"}
-    migrate = command("migrate", python=sys.executable)
-    await asyncio.to_thread(subprocess.run, migrate, cwd=ROOT, env=env, check=True)
+    await stack.recreate_database(DATABASE)
 
 
 async def stored_keys() -> set[str]:
@@ -380,21 +367,13 @@ async def stored_keys() -> set[str]:
 
 
 def server_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(OWNED_ENV_PREFIXES)}
-    env.update(
-        ENVIRONMENT="test",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-        PYTHONPATH=str(ROOT),
-        DATABASE_URL=f"{POSTGRES}/{DATABASE}",
-        REDIS_URL=REDIS_URL,
-        META_APP_SECRET=APP_SECRET,
-        META_VERIFY_TOKEN="ingest-bench-verify-token",  # noqa: S106
-        AUTH_JWT_SECRET="ingest-bench-jwt-secret-0123456789abcdef-0123",  # noqa: S106
-        ENCRYPTION_KEYS="bench:" + base64.b64encode(os.urandom(32)).decode(),
-        ENCRYPTION_ACTIVE_KEY_ID="bench",
+    return stack.api_env(
+        database=DATABASE,
+        redis_url=REDIS_URL,
+        app_secret=APP_SECRET,
+        jwt_secret="ingest-bench-jwt-secret-0123456789abcdef-0123",  # noqa: S106
+        name="ingest",
     )
-    return env
 
 
 def start(argv: list[str], health: str, port: int, log_file: Path) -> subprocess.Popen[bytes]:
