@@ -8,10 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +180,15 @@ async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     return await _unexpected_error(request, exc)
 
 
+async def _client_disconnected(request: Request, _: Exception) -> Response:
+    """The client hung up before its body arrived (a timed-out sender): nobody reads the
+    answer, and it is not our error."""
+    logger.info(
+        "client went away on %s %s before sending its body", request.method, request.url.path
+    )
+    return Response(status_code=400)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(error_body("internal_error", "Something went wrong on our side."), 500)
@@ -191,4 +201,5 @@ def install_error_handlers(app: FastAPI) -> None:
     for connection_error in (OSError, TimeoutError, OperationalError, InterfaceError):
         app.add_exception_handler(connection_error, _database_unavailable)
     app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(Exception, _unexpected_error)

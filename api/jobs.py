@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from arq.constants import job_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import after_commit
@@ -37,6 +40,34 @@ async def send_job(
         await get_redis().enqueue_job(name, *args, _job_id=job_id, _queue_name=queue, **extra)
     except Exception as exc:
         logger.warning("could not enqueue %s (%s); a sweeper will re-drive it", name, exc)
+        return False
+    return True
+
+
+async def send_new_jobs(
+    name: str, jobs: list[tuple[str, str, dict[str, str] | None]], *, queue: str = QUEUE_NAME
+) -> bool:
+    """Put many jobs `name(arg)` on the queue in one Redis round trip, as arq's own
+    enqueue would store them. `jobs` holds (arg, job id, trace carrier) for job ids that
+    cannot exist yet (made from rows this process just inserted): arq's existence check,
+    three round trips per job, is skipped. Returns False (and logs) when Redis is
+    unreachable."""
+    redis = get_redis()
+    now = timestamp_ms()
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for arg, job_id, carrier in jobs:
+                kwargs: dict[str, Any] = {TRACE_KWARG: carrier} if carrier else {}
+                payload = serialize_job(
+                    name, (arg,), kwargs, None, now, serializer=redis.job_serializer
+                )
+                pipe.psetex(job_key_prefix + job_id, redis.expires_extra_ms, payload)
+            pipe.zadd(queue, {job_id: now for _, job_id, _ in jobs})
+            await pipe.execute()
+    except Exception as exc:
+        logger.warning(
+            "could not enqueue %d %s (%s); a sweeper will re-drive them", len(jobs), name, exc
+        )
         return False
     return True
 

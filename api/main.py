@@ -93,7 +93,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: every later layer (errors, audit, rate limits) sees the request's context.
     app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+    # Routes are matched one by one in this order (FastAPI tries each until one fits), so
+    # the hottest come first: Meta's deliveries, then what agents' screens ask for.
     for router in (
+        webhooks_router,
+        inbox_router,
+        outbox_router,
         health.router,
         auth_router,
         apikeys_router,
@@ -101,15 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channels_router,
         meta_router,
         outgoing_router,
-        inbox_router,
-        outbox_router,
         data_router,
         legal_router,
         templates_router,
         team_router,
         invitations_router,
         uploads_router,
-        webhooks_router,
         reports_router,
     ):
         api.include_router(router)

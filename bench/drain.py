@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import shutil
 import signal
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
+from bench.stack import TICKS, cpu_seconds  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
     Stack,
     build_soak_plan,
@@ -40,17 +40,6 @@ from tests.reliability.harness import (  # noqa: E402
     utc_now,
     wait_for_events,
 )
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def machine_busy() -> tuple[float, float]:

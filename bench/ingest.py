@@ -28,10 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -174,6 +174,12 @@ class PhaseResult:
     latencies_ms: list[float] = field(default_factory=list)  # of 200s
     errors: dict[str, int] = field(default_factory=dict)
     acked: list[str] = field(default_factory=list)  # dedup keys (sha256 of the body) of 200s
+    server_cpu: float = 0.0  # CPU seconds the endpoint's server process spent in the phase
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per acknowledged request: the figure a busy machine disturbs least."""
+        return self.server_cpu * 1000 / self.ok if self.ok else 0.0
 
     @property
     def ok(self) -> int:
@@ -313,11 +319,20 @@ async def open_loop(client: Client, payloads: Payloads, rate: float, seconds: fl
 @dataclass
 class Plan:
     ports: dict[str, int]  # endpoint name -> port
+    pids: dict[str, int]  # endpoint name -> its server's pid
     client: str
     concurrency: int
     rate: float
     seconds: float
     seed: int
+
+
+async def measured(pid: int, phase: Coroutine[Any, Any, PhaseResult]) -> PhaseResult:
+    """Run `phase`, recording the CPU the server process `pid` spent meanwhile."""
+    before = stack.cpu_seconds(pid)
+    result = await phase
+    result.server_cpu = stack.cpu_seconds(pid) - before
+    return result
 
 
 def load(plan: Plan) -> dict[str, dict[str, PhaseResult]]:
@@ -337,12 +352,15 @@ def load(plan: Plan) -> dict[str, dict[str, PhaseResult]]:
             pool = max(plan.concurrency, MAX_OPEN_LOOP_CONNECTIONS)
             client = Client(plan.client, port, pool)
             try:
+                pid = plan.pids[name]
                 results[name] = {
                     "warmup": await closed_loop(client, payloads, plan.concurrency, WARMUP_SECONDS),
-                    "throughput": await closed_loop(
-                        client, payloads, plan.concurrency, plan.seconds
+                    "throughput": await measured(
+                        pid, closed_loop(client, payloads, plan.concurrency, plan.seconds)
                     ),
-                    "latency": await open_loop(client, payloads, plan.rate, plan.seconds),
+                    "latency": await measured(
+                        pid, open_loop(client, payloads, plan.rate, plan.seconds)
+                    ),
                 }
             finally:
                 await client.aclose()
@@ -411,7 +429,7 @@ def report(results: dict[str, dict[str, PhaseResult]], rate: float) -> tuple[lis
     """The printed table and the verdict lines against DESIGN.md's targets."""
     header = (
         f"{'endpoint':<8} {'phase':<22} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'ok':>7}  errors"
+        f"{'p99 ms':>8} {'ok':>7} {'cpu ms':>7}  errors"
     )
     lines = [header, "-" * len(header)]
     for name, phases in results.items():
@@ -423,7 +441,7 @@ def report(results: dict[str, dict[str, PhaseResult]], rate: float) -> tuple[lis
             errors = ", ".join(f"{k} x{v}" for k, v in r.errors.items()) or "0"
             lines.append(
                 f"{name:<8} {label:<22} {r.rate:8.0f} {r.quantile(0.5):8.1f} {r.quantile(0.95):8.1f}"
-                f" {r.quantile(0.99):8.1f} {r.ok:7d}  {errors}"
+                f" {r.quantile(0.99):8.1f} {r.ok:7d} {r.cpu_ms:7.2f}  {errors}"
             )  # fmt: skip
     real, floor = results["real"], results["floor"]
     ratio = real["throughput"].rate / max(floor["throughput"].rate, 1e-9)
@@ -475,6 +493,7 @@ def main() -> int:
         processes.append(start(floor_command(floor_port), "/", floor_port, floor_log))
         plan = Plan(
             ports={"floor": floor_port, "real": api_port},
+            pids={"floor": processes[1].pid, "real": processes[0].pid},
             client=args.client,
             concurrency=args.concurrency,
             rate=args.rate,
@@ -525,7 +544,8 @@ def main() -> int:
         f"workers) · real {real['throughput'].rate:.0f}/s (p50 {real['throughput'].quantile(0.5):.1f}"
         f" / p99 {real['throughput'].quantile(0.99):.1f} ms), floor {floor['throughput'].rate:.0f}/s"
         f" (p50 {floor['throughput'].quantile(0.5):.1f} / p99 {floor['throughput'].quantile(0.99):.1f}"
-        f" ms), ratio {real['throughput'].rate / max(floor['throughput'].rate, 1e-9):.2f} · at "
+        f" ms), ratio {real['throughput'].rate / max(floor['throughput'].rate, 1e-9):.2f} · server CPU "
+        f"ms/request at max: real {real['throughput'].cpu_ms:.2f}, floor {floor['throughput'].cpu_ms:.2f} · at "
         f"{args.rate:.0f}/s p50/p95/p99 ms: real {real['latency'].quantile(0.5):.1f}/"
         f"{real['latency'].quantile(0.95):.1f}/{real['latency'].quantile(0.99):.1f}, floor "
         f"{floor['latency'].quantile(0.5):.1f}/{floor['latency'].quantile(0.95):.1f}/"

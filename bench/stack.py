@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.processes import command  # noqa: E402
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+TICKS = os.sysconf("SC_CLK_TCK")
 # Settings groups the api reads from the environment; ours replace the caller's.
 OWNED_ENV_PREFIXES = (
     "DATABASE_", "REDIS_", "META_", "AUTH_", "ENCRYPTION_", "STORAGE_", "R2_", "WEBHOOK_",
@@ -58,3 +59,12 @@ async def recreate_database(database: str) -> None:
     env = {**os.environ, "DATABASE_URL": f"{POSTGRES}/{database}"}
     migrate = command("migrate", python=sys.executable)
     await asyncio.to_thread(subprocess.run, migrate, cwd=ROOT, env=env, check=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (Linux /proc); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS

@@ -61,12 +61,11 @@ async def get_scope(
             claims = decode_access_token(settings.auth, token)
         except InvalidToken as exc:
             raise Unauthorized("Access token is invalid or expired.", code="invalid_token") from exc
-        users = UserRepository(session)
-        user = await users.get(claims.user_id)
-        if user is None or user.tenant_id != claims.tenant_id:
+        found = await UserRepository(session).get_with_tenant_deletion(claims.user_id)
+        if found is None or found[0].tenant_id != claims.tenant_id:
             raise Unauthorized("Access token is invalid or expired.", code="invalid_token")
-        tenant = await users.get_tenant(user.tenant_id)
-        if tenant is None or tenant.deletion_requested_at is not None:
+        user, deletion_requested_at = found
+        if deletion_requested_at is not None:
             raise Unauthorized("This workspace is being deleted.", code="tenant_deleted")
         # The role comes from the database, not the token: a change applies at once.
         scope = TenantScope(

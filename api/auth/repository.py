@@ -26,6 +26,20 @@ class UserRepository:
     async def get_tenant(self, tenant_id: uuid.UUID) -> Tenant | None:
         return await self.session.get(Tenant, tenant_id)
 
+    async def get_with_tenant_deletion(
+        self, user_id: uuid.UUID
+    ) -> tuple[User, datetime | None] | None:
+        """A user and when their tenant's deletion was requested (None: it was not), in
+        one round trip: what every authenticated request needs to know."""
+        row = (
+            await self.session.execute(
+                select(User, Tenant.deletion_requested_at)
+                .join(Tenant, Tenant.id == User.tenant_id)
+                .where(User.id == user_id)
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+
 
 class RefreshTokenRepository:
     def __init__(self, session: AsyncSession) -> None:

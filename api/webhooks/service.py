@@ -11,17 +11,18 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import jobs
 from api.errors import AppError, Unauthorized
 from api.models import PendingStatus, WebhookEvent, WebhookEventStatus
 from api.pagination import beyond
 from api.webhooks.signature import is_valid_signature
+
+if TYPE_CHECKING:
+    from api.webhooks.batching import IngestBatcher
 
 PROCESS_JOB = "webhooks.process_event"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # Meta's payloads go up to ~3 MB
@@ -91,15 +92,17 @@ class Receipt:
     event_id: uuid.UUID
     object: str | None
     duplicate: bool
+    status: WebhookEventStatus = WebhookEventStatus.RECEIVED
 
 
 class WebhookIngest:
-    def __init__(self, session: AsyncSession, app_secret: str) -> None:
-        self.session = session
+    def __init__(self, batcher: IngestBatcher, app_secret: str) -> None:
+        self.batcher = batcher
         self.app_secret = app_secret
+        self.object: str | None = None  # what the body names, once it is verified
 
     async def receive(self, body: bytes, signature: str | None) -> Receipt:
-        """Verify and store one delivery; enqueue its processing after commit."""
+        """Verify and store one delivery; its processing is enqueued after the commit."""
         if not is_valid_signature(body, signature, self.app_secret):
             raise Unauthorized(
                 "X-Hub-Signature-256 is missing or does not match the body.",
@@ -108,41 +111,11 @@ class WebhookIngest:
         if len(body) > MAX_BODY_BYTES:
             raise AppError("Payload too large.", status_code=413, code="payload_too_large")
         label = label_of(body)
-        event_id, status, duplicate = await self._store(body, label)
-        if status is WebhookEventStatus.RECEIVED:
-            jobs.enqueue_job(
-                self.session,
-                PROCESS_JOB,
-                str(event_id),
-                job_id=process_job_id(event_id),
-                queue=jobs.WEBHOOK_QUEUE_NAME,
-            )
-        return Receipt(event_id, label.object, duplicate)
+        self.object = label.object
+        return await self._store(body, label)
 
-    async def _store(self, body: bytes, label: Label) -> tuple[uuid.UUID, WebhookEventStatus, bool]:
-        key = dedup_key(body)
-        inserted = await self.session.execute(
-            insert(WebhookEvent)
-            .values(
-                id=uuid.uuid4(),
-                dedup_key=key,
-                object=label.object,
-                channel_keys=label.channel_keys,
-                raw_body=body,
-                status=WebhookEventStatus.RECEIVED,
-                received_at=datetime.now(UTC),
-            )
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(WebhookEvent.id)
-        )
-        new_id = inserted.scalar_one_or_none()
-        if new_id is not None:
-            return new_id, WebhookEventStatus.RECEIVED, False
-        row = await self.session.execute(
-            select(WebhookEvent.id, WebhookEvent.status).where(WebhookEvent.dedup_key == key)
-        )
-        existing_id, status = row.one()
-        return existing_id, status, True
+    async def _store(self, body: bytes, label: Label) -> Receipt:
+        return await self.batcher.store(body, label)
 
 
 async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:

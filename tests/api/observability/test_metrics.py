@@ -160,10 +160,12 @@ async def test_a_delivery_the_database_cannot_store_counts_error(
         raise OperationalError("INSERT", {}, ConnectionRefusedError("database down"))
 
     monkeypatch.setattr(service.WebhookIngest, "_store", down)  # type: ignore[attr-defined]
-    before = deliveries("unknown", "error")
+    before, accepted = deliveries("page", "error"), deliveries("page", "accepted")
     body, headers = signed(messenger_text_payload("1001", "2001", "hi"))
     assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 503
-    assert deliveries("unknown", "error") == before + 1
+    # Verified, so its object is known; not stored, so an error.
+    assert deliveries("page", "error") == before + 1
+    assert deliveries("page", "accepted") == accepted
 
 
 async def test_a_delivery_whose_commit_fails_counts_error_not_accepted(

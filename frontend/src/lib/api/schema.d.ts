@@ -1506,6 +1506,9 @@ export interface paths {
         /**
          * Receive
          * @description Store a signed delivery durably, then acknowledge. Processing happens in a worker.
+         *
+         *     Deliveries arriving together share one commit (`api.webhooks.batching`); each is
+         *     acknowledged only once its own row is committed and its job enqueued.
          */
         post: operations["receive_api_webhooks_meta_post"];
         delete?: never;
@@ -2884,6 +2887,15 @@ export interface components {
         ReactionRequest: {
             /** Emoji */
             emoji: string;
+        };
+        /** Received */
+        Received: {
+            /**
+             * Status
+             * @default received
+             * @constant
+             */
+            status: "received";
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -13618,8 +13630,9 @@ export interface operations {
     receive_api_webhooks_meta_post: {
         parameters: {
             query?: never;
-            header?: {
-                "X-Hub-Signature-256"?: string | null;
+            header: {
+                /** @description `sha256=` and the HMAC-SHA256 of the raw body with the app secret. */
+                "X-Hub-Signature-256": string;
             };
             path?: never;
             cookie?: never;
@@ -13632,9 +13645,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["Received"];
                 };
             };
             /** @description The request cannot be carried out as asked */
