@@ -590,6 +590,8 @@ def main() -> int:
         seconds = asyncio.run(seed(args.conversations, args.messages, print))
         seed_note = f"seeded in {seconds:.0f}s"
         print(seed_note)
+    else:  # data seeded by an earlier checkout: give it this one's indexes
+        asyncio.run(stack.migrate_database(DATABASE))
     facts = asyncio.run(tenant_facts(name))
     print(
         f"tenant: {facts['conversations']} conversations, {facts['messages']} messages "

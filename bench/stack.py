@@ -56,6 +56,11 @@ async def recreate_database(database: str) -> None:
         await admin.execute(f'CREATE DATABASE "{database}"')
     finally:
         await admin.close()
+    await migrate_database(database)
+
+
+async def migrate_database(database: str) -> None:
+    """Bring `database` to this checkout's schema (a no-op when it is there already)."""
     env = {**os.environ, "DATABASE_URL": f"{POSTGRES}/{database}"}
     migrate = command("migrate", python=sys.executable)
     await asyncio.to_thread(subprocess.run, migrate, cwd=ROOT, env=env, check=True)

@@ -30,8 +30,7 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
         # The inbox list: newest activity first, keyset-paginated per tenant.
         Index("ix_conversations_tenant_activity", "tenant_id", "last_message_at", "id"),
         # The same order inside a status (All / open) and inside a folder (Mine or
-        # Unassigned / open). The included columns let the open counts per channel and
-        # folder be read from the index alone.
+        # Unassigned / open).
         Index(
             "ix_conversations_tenant_status_activity",
             "tenant_id",
@@ -47,6 +46,17 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
             "status",
             "last_message_at",
             "id",
+        ),
+        # The open counts per channel and folder, read from this index alone. Partial on
+        # a literal predicate: under row-level security `status = 'open'` cannot be an
+        # index condition (enum equality is not LEAKPROOF), but it can select a partial
+        # index (api.inbox.listing writes it as a literal for that reason).
+        Index(
+            "ix_conversations_open_counts",
+            "tenant_id",
+            "channel_id",
+            "assignee_id",
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
         ),
         # The trash (soft-deleted, restorable for 30 days) and its purge.
         Index(

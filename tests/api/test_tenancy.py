@@ -25,6 +25,7 @@ ALLOWED = {
     "contacts/profiles.py": "jobs load a contact by id; the tenant comes from the row",
     "webhooks/service.py": "webhook_events are not tenant-owned",
     "webhooks/processing.py": "webhook_events are not tenant-owned",
+    "webhooks/batching.py": "webhook_events are not tenant-owned",
     "webhooks/repository.py": "a tenant's events, scoped through webhook_event_routes",
     "seed.py": "development seed",
     "security/crosstenant.py": "SECURITY DEFINER checks (here/elsewhere, no rows) under RLS",
