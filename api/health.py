@@ -16,12 +16,14 @@ migrations add before they remove, so the running code keeps working on it.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -30,7 +32,9 @@ from sqlalchemy.exc import ProgrammingError
 
 from api.db import get_engine
 from api.redis import get_redis
-from api.storage import get_storage
+
+if TYPE_CHECKING:
+    from api.storage import Storage
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -56,17 +60,48 @@ class Migrations:
 @lru_cache
 def release_migrations() -> Migrations | None:
     """This release's migration head and the revisions before it, read once from
-    migrations/; None when the scripts are not shipped with the process."""
-    from alembic.script import ScriptDirectory
-
-    if not (MIGRATIONS_DIR / "versions").is_dir():
+    migrations/versions/ (the `revision` and `down_revision` assignments, without
+    importing alembic's script machinery: ~11 MB the api would keep for good); None when
+    the scripts are not shipped with the process, or do not form one line."""
+    versions = MIGRATIONS_DIR / "versions"
+    if not versions.is_dir():
         logger.warning("readiness: no migration scripts at %s; schema not checked", MIGRATIONS_DIR)
         return None
-    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = scripts.get_current_head()
-    if head is None:
+    known: set[str] = set()
+    parents: set[str] = set()
+    for script in versions.glob("*.py"):
+        values = _assignments(script, {"revision", "down_revision"})
+        revision = values.get("revision")
+        if isinstance(revision, str):
+            known.add(revision)
+            down = values.get("down_revision")  # None, one revision or a merge's tuple
+            downs = [down] if isinstance(down, str) else down if isinstance(down, tuple) else []
+            parents.update(str(d) for d in downs)
+    heads = known - parents
+    if len(heads) != 1:
+        logger.warning("readiness: migration heads %s; schema not checked", sorted(heads))
         return None
-    return Migrations(head, frozenset(rev.revision for rev in scripts.walk_revisions()))
+    return Migrations(heads.pop(), frozenset(known))
+
+
+def _assignments(script: Path, names: set[str]) -> dict[str, object]:
+    """The literal values a migration script assigns to `names` at module level."""
+    values: dict[str, object] = {}
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+        targets: list[ast.expr]
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        elif isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in names:
+                try:
+                    values[target.id] = ast.literal_eval(value)
+                except ValueError:
+                    continue
+    return values
 
 
 def schema_is_current(applied: set[str], migrations: Migrations) -> bool:
@@ -99,6 +134,14 @@ async def check_migrations() -> None:
 
 async def check_redis() -> None:
     await get_redis().ping()
+
+
+def get_storage() -> Storage:
+    """The object store, imported on first use: the gateway and the workers reuse these
+    checks without the S3 client (~13 MB of botocore)."""
+    from api.storage import get_storage as storage
+
+    return storage()
 
 
 async def check_storage() -> None:

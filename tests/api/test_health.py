@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -186,3 +187,46 @@ async def test_an_unexpected_error_is_500_without_a_trace(
         "detail": "Something went wrong on our side.",
     }
     assert "secret internals" not in response.text
+
+
+def test_the_release_migrations_are_what_alembic_reads() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(health.MIGRATIONS_DIR))
+    migrations = health.release_migrations()
+    assert migrations is not None
+    assert migrations.head == scripts.get_current_head()
+    assert migrations.known == {rev.revision for rev in scripts.walk_revisions()}
+
+
+def test_two_migration_heads_leave_the_schema_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for name, revision, down in (("a", "0001", None), ("b", "0002", "0001"), ("c", "0003", "0001")):
+        (versions / f"{name}.py").write_text(
+            f"revision: str = {revision!r}\ndown_revision: str | None = {down!r}\n"
+        )
+    monkeypatch.setattr(health, "MIGRATIONS_DIR", tmp_path)
+    health.release_migrations.cache_clear()
+    try:
+        assert health.release_migrations() is None
+        (versions / "d.py").write_text("revision = '0004'\ndown_revision = ('0002', '0003')\n")
+        health.release_migrations.cache_clear()
+        assert health.release_migrations() == health.Migrations(
+            "0004", frozenset({"0001", "0002", "0003", "0004"})
+        )
+    finally:
+        health.release_migrations.cache_clear()
+
+
+def test_the_gateway_does_not_load_the_s3_client() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, realtime.main; print('botocore' in sys.modules)"
+    out = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "False"
