@@ -7,12 +7,14 @@ as ``\\/``), so a receiver that re-serialises JSON before checking the signature
 here just as it would against Meta.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
 import secrets
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlencode
 
 import httpx
@@ -141,13 +143,40 @@ def signature_headers(body: bytes, app_secret: str) -> dict[str, str]:
     }
 
 
+_client: httpx.AsyncClient | None = None
+_client_loop: asyncio.AbstractEventLoop | None = None
+
+
+def webhook_client() -> httpx.AsyncClient:
+    """The one HTTP client every delivery goes through (its connections kept alive), for
+    the running event loop. Like a fresh client per POST, it never sends cookies back (the
+    jar refuses them all) and does not cap how many deliveries are in flight at once."""
+    global _client, _client_loop
+    loop = asyncio.get_running_loop()
+    if _client is None or _client.is_closed or _client_loop is not loop:
+        _client = httpx.AsyncClient(
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+        )
+        _client_loop = loop
+    return _client
+
+
+async def close_webhook_client() -> None:
+    """Close the shared client (the app's shutdown); the next delivery opens a new one."""
+    global _client, _client_loop
+    client, _client, _client_loop = _client, None, None
+    if client is not None:
+        await client.aclose()
+
+
 async def post_webhook(
     url: str, body: bytes, headers: dict[str, str], timeout_s: float
 ) -> PostOutcome:
     """POST the signed body; transport failures become an outcome, never an exception."""
     try:
-        async with httpx.AsyncClient(timeout=timeout_s) as client:
-            response = await client.post(url, content=body, headers=headers)
+        client = webhook_client()
+        response = await client.post(url, content=body, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
         return PostOutcome(status_code=None, error=_describe(exc))
     error = None if response.is_success else f"target answered HTTP {response.status_code}"

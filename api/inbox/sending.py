@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, exists, func, literal, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.adapters import (
@@ -44,6 +44,7 @@ from api.models import (
     Message,
     MessageDirection,
     MessageStatus,
+    PendingStatus,
 )
 from api.observability import logs
 from api.templates.repository import template_by_id
@@ -52,6 +53,82 @@ from api.vault import open_token
 
 SEND_JOB = "inbox.send_message"
 PAIR_RATE_CODE = 131056  # too many messages to one WhatsApp user: wait for that user
+
+# Whether the message has attachments, read with it: its status events then need no query
+# for them when it has none (most replies).
+_HAS_ATTACHMENTS = exists().where(Attachment.message_id == Message.id).label("has_attachments")
+
+# The statements of every send, built once (their SQL is cached; only the values change).
+_COLUMNS = Message.__table__.c
+_MESSAGE_ID = bindparam("p_message_id", type_=_COLUMNS.id.type)
+_IS_OUTBOUND = Message.direction == MessageDirection.OUTBOUND
+
+# target: only the columns the rate limits need, unlocked (the claim reads it again, locked).
+_TARGET = (
+    select(
+        Message.id,
+        Message.tenant_id,
+        Message.status,
+        Message.retry_count,
+        Message.attempts,
+        Message.type,
+        Channel.id,
+        Channel.kind,
+        Contact.external_id,
+    )
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .join(Contact, Contact.id == Conversation.contact_id)
+    .join(Channel, Channel.id == Message.channel_id)
+    .where(Message.id == _MESSAGE_ID, _IS_OUTBOUND)
+)
+
+# claim, fail, record_error: the message (locked) with its conversation, contact, channel.
+_LOAD = (
+    select(Message, Conversation, Contact, Channel, _HAS_ATTACHMENTS)
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .join(Contact, Contact.id == Conversation.contact_id)
+    .join(Channel, Channel.id == Message.channel_id)
+    .where(Message.id == _MESSAGE_ID, _IS_OUTBOUND)
+    .with_for_update(of=Message)
+)
+
+# mark_sent: one UPDATE (which locks the row), returning the message and what the rest of
+# the step needs. The echo or a status may have landed first: then it changes nothing
+# backwards — the provider id and sent time are only filled in, only `sending` becomes
+# `sent` (and loses its error). RETURNING sees the updated row.
+_NOW = bindparam("p_now", type_=_COLUMNS.sent_at.type)
+_SENDING = Message.status == MessageStatus.SENDING
+_MARK_SENT = (
+    update(Message)
+    .where(Message.id == _MESSAGE_ID, _IS_OUTBOUND)
+    .values(
+        external_id=func.coalesce(
+            Message.external_id, bindparam("p_external_id", type_=_COLUMNS.external_id.type)
+        ),
+        status=case(
+            (_SENDING, literal(MessageStatus.SENT, _COLUMNS.status.type)), else_=Message.status
+        ),
+        status_at=case((_SENDING, _NOW), else_=Message.status_at),
+        error_code=case((_SENDING, null()), else_=Message.error_code),
+        error_reason=case((_SENDING, null()), else_=Message.error_reason),
+        sent_at=func.coalesce(Message.sent_at, _NOW),
+    )
+    .returning(
+        Message,
+        _HAS_ATTACHMENTS,
+        select(Channel.kind).where(Channel.id == Message.channel_id).scalar_subquery(),
+        select(Contact.external_id)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(Conversation.id == Message.conversation_id)
+        .scalar_subquery(),
+        # Statuses parked for this provider id (StatusApplier.apply_pending applies them).
+        exists().where(
+            PendingStatus.channel_id == Message.channel_id,
+            PendingStatus.external_id == Message.external_id,
+        ),
+    )
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 def send_job_id(message_id: uuid.UUID, retry_count: int = 0) -> str:
@@ -111,20 +188,24 @@ class MessageSender:
         self.session = session
         self.box = box
         self.settings = settings
+        self._without_attachments: set[uuid.UUID] = set()  # read with the message
 
     async def target(self, message_id: uuid.UUID) -> SendTarget | None:
         """The queued message's channel and recipient; None if nothing is to be sent."""
-        row = await self._load(message_id, lock=False)
-        if row is None or row[0].status is not MessageStatus.QUEUED:
+        row = (await self.session.execute(_TARGET, {"p_message_id": message_id})).one_or_none()
+        if row is None:
             return None
-        message, _, contact, channel = row
+        (mid, tenant_id, status, retry_count, attempts, type_, channel_id, kind, recipient) = row
+        logs.bind(tenant_id=tenant_id)  # the send job's lines name its tenant
+        if status is not MessageStatus.QUEUED:
+            return None
         return SendTarget(
-            message_id=message.id,
-            channel_id=channel.id,
-            channel_kind=channel.kind,
-            recipient=contact.external_id,
-            holder=f"{message.id}:{message.retry_count}:{message.attempts}",
-            message_type=message.type,
+            message_id=mid,
+            channel_id=channel_id,
+            channel_kind=kind,
+            recipient=recipient,
+            holder=f"{mid}:{retry_count}:{attempts}",
+            message_type=type_,
         )
 
     async def claim(self, message_id: uuid.UUID) -> SendPlan | None:
@@ -202,21 +283,35 @@ class MessageSender:
         return found.scalar_one_or_none()
 
     async def mark_sent(self, message_id: uuid.UUID, result: SendResult) -> None:
-        row = await self._load(message_id)
+        """Record the accepted send: one `UPDATE ... RETURNING` (see _MARK_SENT)."""
+        params = {
+            "p_message_id": message_id,
+            "p_external_id": result.external_id or None,
+            "p_now": datetime.now(UTC),
+        }
+        row = (await self.session.execute(_MARK_SENT, params)).one_or_none()
         if row is None:
             return
-        message, _, contact, channel = row
-        now = datetime.now(UTC)
-        # The echo or a status may have landed first (then this changes nothing backwards).
-        message.external_id = message.external_id or result.external_id or None
-        if message.status is MessageStatus.SENDING:
-            message.status, message.status_at = MessageStatus.SENT, now
-            message.error_code = message.error_reason = None
-        message.sent_at = message.sent_at or now
-        if channel.kind is ChannelKind.WHATSAPP and result.recipient_id:
-            await self._adopt_wa_id(contact, result.recipient_id)
-        await StatusApplier(self.session).apply_pending(message)
+        message, has_attachments, kind, recipient, has_pending = row
+        logs.bind(tenant_id=message.tenant_id)  # the send job's lines name its tenant
+        if not has_attachments:
+            self._without_attachments.add(message.id)
+        wa_id = result.recipient_id
+        if kind is ChannelKind.WHATSAPP and wa_id and wa_id != recipient:
+            contact = await self._contact_of(message)
+            if contact is not None:
+                await self._adopt_wa_id(contact, wa_id)
+        if has_pending:
+            await StatusApplier(self.session).apply_pending(message)
         await self._emit(message)
+
+    async def _contact_of(self, message: Message) -> Contact | None:
+        found = await self.session.execute(
+            select(Contact)
+            .join(Conversation, Conversation.contact_id == Contact.id)
+            .where(Conversation.id == message.conversation_id)
+        )
+        return found.scalar_one_or_none()
 
     async def record_error(self, message_id: uuid.UUID, error: GraphError) -> ErrorOutcome:
         """Record a failed attempt; whether (and after how many attempts) to retry."""
@@ -272,24 +367,20 @@ class MessageSender:
         await self._emit(message)
 
     async def _emit(self, message: Message) -> None:
-        await emit_message(self.session, message)
+        known: list[Attachment] | None = None
+        if message.id in self._without_attachments:
+            known = []  # the same payload, without querying for attachments it has not
+        await emit_message(self.session, message, attachments=known)
 
     async def _load(
-        self, message_id: uuid.UUID, *, lock: bool = True
+        self, message_id: uuid.UUID
     ) -> tuple[Message, Conversation, Contact, Channel] | None:
-        statement = (
-            select(Message, Conversation, Contact, Channel)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .join(Channel, Channel.id == Message.channel_id)
-            .where(Message.id == message_id, Message.direction == MessageDirection.OUTBOUND)
-        )
-        if lock:
-            statement = statement.with_for_update(of=Message)
-        row = (await self.session.execute(statement)).one_or_none()
+        row = (await self.session.execute(_LOAD, {"p_message_id": message_id})).one_or_none()
         if row is None:
             return None
         logs.bind(tenant_id=row[0].tenant_id)  # the send job's lines name its tenant
+        if not row[4]:
+            self._without_attachments.add(row[0].id)
         return row[0], row[1], row[2], row[3]
 
 

@@ -46,11 +46,18 @@ async def message_payload(
 
 
 async def emit_message(
-    session: AsyncSession, message: Message, event: str = "message:updated"
+    session: AsyncSession,
+    message: Message,
+    event: str = "message:updated",
+    attachments: list[Attachment] | None = None,
 ) -> None:
-    """Publish the message's current state after the unit of work commits."""
+    """Publish the message's current state after the unit of work commits.
+
+    `attachments` may be passed when the caller knows them (e.g. `[]` for a message read
+    together with the fact that it has none): the payload is the same, one query fewer."""
     await session.flush()
-    events.emit(session, message.tenant_id, event, await message_payload(session, message))
+    payload = await message_payload(session, message, attachments)
+    events.emit(session, message.tenant_id, event, payload)
 
 
 async def _attachments(

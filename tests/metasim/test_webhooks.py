@@ -164,3 +164,25 @@ async def profile(sim: httpx.AsyncClient, page: dict[str, str], psid: str) -> di
     assert response.status_code == 200
     result: dict[str, Any] = response.json()
     return result
+
+
+async def test_deliveries_share_one_client_that_keeps_no_cookies(
+    outgoing: respx.MockRouter,
+) -> None:
+    from metasim.webhooks import close_webhook_client, post_webhook, webhook_client
+
+    url = "http://parley.test/api/webhooks/meta"
+    route = outgoing.post(url).respond(200, headers={"Set-Cookie": "session=abc; Path=/"})
+    await close_webhook_client()
+    first = await post_webhook(url, b"{}", {"Content-Type": "application/json"}, 5.0)
+    client = webhook_client()
+    second = await post_webhook(url, b"{}", {"Content-Type": "application/json"}, 5.0)
+
+    assert first.delivered and second.delivered
+    assert webhook_client() is client  # one client, its connections kept alive
+    assert len(client.cookies.jar) == 0  # a target's cookies never come back
+    assert "cookie" not in route.calls.last.request.headers
+    await close_webhook_client()
+    assert client.is_closed
+    assert webhook_client() is not client  # the next delivery opens a new one
+    await close_webhook_client()
