@@ -15,11 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, literal_column, select, update
+from sqlalchemy import (
+    Column,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.elements import BindParameter, Label
 
 from api import events, jobs
 from api.channels.events import InboundMessage, MediaRef, OutboundEcho, Reaction
@@ -66,6 +78,140 @@ def touch_channel(channel: Channel) -> None:
         channel.last_event_at = now
 
 
+# --- the hot path's statements, built once ----------------------------------------------
+# Every delivery runs the same few statements: built once with bound parameters, each is
+# compiled once and its cache key computed once per process, instead of both per call
+# (about a third of the worker's CPU per message went to building and keying them).
+
+
+def _param(column: Any) -> BindParameter[Any]:
+    """A bound parameter named and typed after `column` (`p_` keeps SET/VALUES names free)."""
+    table_column: Column[Any] = column.expression
+    return bindparam(f"p_{table_column.key}", type_=table_column.type)
+
+
+# A returning customer costs one query: the contact and their conversation's id at once.
+_CONTACT_AND_CONVERSATION = (
+    select(Contact, Conversation.id)
+    .outerjoin(
+        Conversation,
+        and_(Conversation.channel_id == Contact.channel_id, Conversation.contact_id == Contact.id),
+    )
+    .where(Contact.channel_id == _param(Contact.channel_id))
+    .where(Contact.external_id == _param(Contact.external_id))
+)
+_CONTACT = select(Contact).where(
+    Contact.channel_id == _param(Contact.channel_id),
+    Contact.external_id == _param(Contact.external_id),
+)
+_CONVERSATION_ID = select(Conversation.id).where(
+    Conversation.channel_id == _param(Conversation.channel_id),
+    Conversation.contact_id == _param(Conversation.contact_id),
+)
+_NEW_CONVERSATION = (
+    insert(Conversation)
+    .values(
+        tenant_id=_param(Conversation.tenant_id),
+        channel_id=_param(Conversation.channel_id),
+        contact_id=_param(Conversation.contact_id),
+        last_message_at=_param(Conversation.last_message_at),
+    )
+    .on_conflict_do_nothing(index_elements=["channel_id", "contact_id"])
+    .returning(Conversation.id)
+)
+_MESSAGE_COLUMNS = (
+    Message.id,
+    Message.tenant_id,
+    Message.conversation_id,
+    Message.channel_id,
+    Message.direction,
+    Message.type,
+    Message.text,
+    Message.content,
+    Message.external_id,
+    Message.status,
+    Message.provider_timestamp,
+    Message.sort_at,
+    Message.sent_at,
+    Message.reply_to_external_id,
+    Message.written_elsewhere,
+)
+# Every column with a Python-side default is given here: an INSERT inside a CTE
+# (`_record_statement`) gets none of them filled in by SQLAlchemy.
+_MESSAGE_VALUES: dict[str, Any] = {column.key: _param(column) for column in _MESSAGE_COLUMNS} | {
+    "automated": False,
+    "retry_count": 0,
+    "attempts": 0,
+    "reactions": [],
+    "status_details": {},
+}
+_NEW_MESSAGE = (
+    insert(Message)
+    .values(_MESSAGE_VALUES)
+    .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+    .returning(Message)
+)
+
+
+def _bump_values(*, inbound: bool) -> dict[str, Any]:
+    """Atomically: newer activity wins; a customer message counts as unread, moves the
+    messaging window and reopens a resolved or snoozed thread."""
+    at = _param(Conversation.last_message_at)
+    is_newest = Conversation.last_message_at <= at
+    values: dict[str, Any] = {
+        "last_message_at": func.greatest(Conversation.last_message_at, at),
+        "last_message_preview": case(
+            (is_newest, _param(Conversation.last_message_preview)),
+            else_=Conversation.last_message_preview,
+        ),
+    }
+    if inbound:
+        reopen = Conversation.status.in_([ConversationStatus.RESOLVED, ConversationStatus.SNOOZED])
+        values |= {
+            "unread_count": Conversation.unread_count + 1,
+            "last_inbound_at": func.greatest(func.coalesce(Conversation.last_inbound_at, at), at),
+            "status": case(
+                (reopen, literal(ConversationStatus.OPEN, Conversation.status.type)),
+                else_=Conversation.status,
+            ),
+            "snoozed_until": case((reopen, None), else_=Conversation.snoozed_until),
+        }
+    return values
+
+
+def _record_statement(*, inbound: bool) -> Any:
+    """One round trip for a new message: insert it (nothing on a duplicate provider id)
+    and, only if it was inserted, bump its conversation (`_bump_values`); returns both as
+    ORM rows, or no row for a duplicate."""
+    message_columns = [c for c in Message.__table__.c if c.key != "search_vector"]
+    inserted = (
+        insert(Message)
+        .values(_MESSAGE_VALUES)
+        .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+        .returning(*message_columns)
+        .cte("inserted")
+    )
+    bumped = (
+        update(Conversation)
+        .where(
+            Conversation.id == _param(Message.conversation_id),
+            exists(select(inserted.c.id)),
+        )
+        .values(**_bump_values(inbound=inbound))
+        .returning(*Conversation.__table__.c)
+        .cte("bumped")
+    )
+    return (
+        select(aliased(Message, inserted), aliased(Conversation, bumped))
+        .select_from(inserted)
+        .outerjoin(bumped, true())
+        .execution_options(populate_existing=True)
+    )
+
+
+_RECORD = {inbound: _record_statement(inbound=inbound) for inbound in (True, False)}
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded:
     message: Message
@@ -97,6 +243,59 @@ def inbound_content(item: InboundMessage) -> dict[str, Any]:
     return content
 
 
+def _contact_updates(info: ContactInfo) -> dict[str, str]:
+    """What the channel told us about who this is (only what it did tell)."""
+    return {
+        key: value
+        for key, value in (
+            ("name", info.name),
+            ("username", info.username),
+            ("business_user_id", info.business_user_id),
+        )
+        if value
+    }
+
+
+def _update_contact(contact: Contact, info: ContactInfo) -> None:
+    for key, value in _contact_updates(info).items():
+        if getattr(contact, key) != value:
+            setattr(contact, key, value)
+
+
+def _message_params(
+    channel: Channel,
+    conversation_id: uuid.UUID,
+    *,
+    direction: MessageDirection,
+    status: MessageStatus,
+    external_id: str,
+    at: datetime,
+    kind: str,
+    text: str | None,
+    content: dict[str, Any],
+    reply_to: str | None = None,
+    written_elsewhere: bool = False,
+) -> dict[str, Any]:
+    """The parameters of `_NEW_MESSAGE` / `_RECORD`."""
+    return {
+        "p_id": uuid.uuid4(),
+        "p_tenant_id": channel.tenant_id,
+        "p_conversation_id": conversation_id,
+        "p_channel_id": channel.id,
+        "p_direction": direction,
+        "p_type": kind[:32],
+        "p_text": text,
+        "p_content": content,
+        "p_external_id": external_id,
+        "p_status": status,
+        "p_provider_timestamp": at,
+        "p_sort_at": at,
+        "p_sent_at": at if direction is MessageDirection.OUTBOUND else None,
+        "p_reply_to_external_id": reply_to,
+        "p_written_elsewhere": written_elsewhere,
+    }
+
+
 class InboundRecorder:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -108,9 +307,10 @@ class InboundRecorder:
         info = ContactInfo(
             item.contact_external_id, item.contact_name, item.username, item.business_user_id
         )
-        contact, contact_is_new = await self._contact(channel, info)
-        conversation_id = await self._conversation(channel, contact.id, item.sent_at)
-        message = await self._insert(
+        contact, contact_is_new, conversation_id = await self._contact_and_conversation(
+            channel, info, item.sent_at
+        )
+        recorded = await self._record(
             channel,
             conversation_id,
             direction=MessageDirection.INBOUND,
@@ -122,12 +322,10 @@ class InboundRecorder:
             content=inbound_content(item),
             reply_to=item.reply_to_external_id,
         )
-        if message is None:
+        if recorded is None:
             return None
+        message, conversation = recorded.message, recorded.conversation
         attachments = await self._attach(message, item.media)
-        conversation = await self._bump(
-            conversation_id, item.type, item.text, item.sent_at, inbound=True
-        )
         await revive(self.session, None, conversation, contact, reason="customer_wrote")
         touch_channel(channel)
         if contact_is_new and item.contact_name is None:
@@ -144,9 +342,10 @@ class InboundRecorder:
         ours = await self._our_message(channel, echo) if echo.app_id == our_app_id else None
         if ours is not None:
             return await self._confirm_ours(ours, echo)
-        contact, _ = await self._contact(channel, ContactInfo(echo.contact_external_id))
-        conversation_id = await self._conversation(channel, contact.id, echo.sent_at)
-        message = await self._insert(
+        contact, _, conversation_id = await self._contact_and_conversation(
+            channel, ContactInfo(echo.contact_external_id), echo.sent_at
+        )
+        recorded = await self._record(
             channel,
             conversation_id,
             direction=MessageDirection.OUTBOUND,
@@ -158,12 +357,10 @@ class InboundRecorder:
             content=dict(echo.content),
             written_elsewhere=echo.app_id != our_app_id,
         )
-        if message is None:
+        if recorded is None:
             return "duplicate echo"
+        message, conversation = recorded.message, recorded.conversation
         attachments = await self._attach(message, echo.media)
-        conversation = await self._bump(
-            conversation_id, echo.type, echo.text, echo.sent_at, inbound=False
-        )
         await revive(self.session, None, conversation, contact, reason="business_wrote_elsewhere")
         await StatusApplier(self.session).apply_pending(message)
         await self._emit(channel, contact, message, conversation, attachments)
@@ -216,25 +413,31 @@ class InboundRecorder:
 
     # --- shared pieces -----------------------------------------------------------
 
-    async def _contact(self, channel: Channel, info: ContactInfo) -> tuple[Contact, bool]:
-        """The contact, and whether it was seen first now. Reads first: a returning
-        customer whose name has not changed costs one query and no write."""
-        updates = {
-            key: value
-            for key, value in (
-                ("name", info.name),
-                ("username", info.username),
-                ("business_user_id", info.business_user_id),
+    async def _contact_and_conversation(
+        self, channel: Channel, info: ContactInfo, first_at: datetime
+    ) -> tuple[Contact, bool, uuid.UUID]:
+        """The contact, whether it was seen first now, and its conversation's id (created
+        if needed). A returning customer costs one query and no write."""
+        row = (
+            await self.session.execute(
+                _CONTACT_AND_CONVERSATION,
+                {"p_channel_id": channel.id, "p_external_id": info.external_id},
             )
-            if value
-        }
-        where = (Contact.channel_id == channel.id, Contact.external_id == info.external_id)
-        contact = (await self.session.execute(select(Contact).where(*where))).scalar()
-        if contact is not None:
-            for key, value in updates.items():  # the channel told us who this is
-                if getattr(contact, key) != value:
-                    setattr(contact, key, value)
-            return contact, False
+        ).first()
+        if row is None:
+            contact, is_new = await self._new_contact(channel, info)
+            conversation_id = None
+        else:
+            contact, conversation_id = row
+            _update_contact(contact, info)
+            is_new = False
+        if conversation_id is None:
+            conversation_id = await self._conversation(channel, contact.id, first_at)
+        return contact, is_new, conversation_id
+
+    async def _new_contact(self, channel: Channel, info: ContactInfo) -> tuple[Contact, bool]:
+        """Insert the contact (one statement), unless a concurrent worker just did."""
+        updates = _contact_updates(info)
         statement = insert(Contact).values(
             tenant_id=channel.tenant_id,
             channel_id=channel.id,
@@ -252,66 +455,51 @@ class InboundRecorder:
         # xmax = 0 only on a freshly inserted row (PostgreSQL): a concurrent worker may
         # have created the contact since we looked.
         is_new: Label[bool] = literal_column("xmax = 0").label("inserted")
-        row = (await self.session.execute(statement.returning(Contact.id, is_new))).one_or_none()
-        contact = (await self.session.execute(select(Contact).where(*where))).scalar_one()
-        return contact, row is not None and bool(row[1])
+        row = (await self.session.execute(statement.returning(Contact, is_new))).one_or_none()
+        if row is not None:
+            return row[0], bool(row[1])
+        params = {"p_channel_id": channel.id, "p_external_id": info.external_id}
+        return (await self.session.execute(_CONTACT, params)).scalar_one(), False
 
     async def _conversation(
         self, channel: Channel, contact_id: uuid.UUID, first_at: datetime
     ) -> uuid.UUID:
-        where = (Conversation.channel_id == channel.id, Conversation.contact_id == contact_id)
-        found = (await self.session.execute(select(Conversation.id).where(*where))).scalar()
+        """The id of the contact's conversation, created if it has none (the caller found
+        none: one statement, unless a concurrent worker just created it)."""
+        where = {"p_channel_id": channel.id, "p_contact_id": contact_id}
+        created = await self.session.execute(
+            _NEW_CONVERSATION,
+            {**where, "p_tenant_id": channel.tenant_id, "p_last_message_at": first_at},
+        )
+        found = created.scalar_one_or_none()
         if found is not None:
             return found
-        await self.session.execute(
-            insert(Conversation)
-            .values(
-                tenant_id=channel.tenant_id,
-                channel_id=channel.id,
-                contact_id=contact_id,
-                last_message_at=first_at,
-            )
-            .on_conflict_do_nothing(index_elements=["channel_id", "contact_id"])
-        )
-        return (await self.session.execute(select(Conversation.id).where(*where))).scalar_one()
+        return (await self.session.execute(_CONVERSATION_ID, where)).scalar_one()
 
     async def _insert(
-        self,
-        channel: Channel,
-        conversation_id: uuid.UUID,
-        *,
-        direction: MessageDirection,
-        status: MessageStatus,
-        external_id: str,
-        at: datetime,
-        kind: str,
-        text: str | None,
-        content: dict[str, Any],
-        reply_to: str | None = None,
-        written_elsewhere: bool = False,
+        self, channel: Channel, conversation_id: uuid.UUID, **fields: Any
     ) -> Message | None:
-        inserted = await self.session.execute(
-            insert(Message)
-            .values(
-                tenant_id=channel.tenant_id,
-                conversation_id=conversation_id,
-                channel_id=channel.id,
-                direction=direction,
-                type=kind[:32],
-                text=text,
-                content=content,
-                external_id=external_id,
-                status=status,
-                provider_timestamp=at,
-                sort_at=at,
-                sent_at=at if direction is MessageDirection.OUTBOUND else None,
-                reply_to_external_id=reply_to,
-                written_elsewhere=written_elsewhere,
-            )
-            .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
-            .returning(Message)
-        )
-        return inserted.scalar_one_or_none()
+        """Store a message unless its provider id is known (then None); the conversation
+        is left as it is (history import)."""
+        params = _message_params(channel, conversation_id, **fields)
+        return (await self.session.execute(_NEW_MESSAGE, params)).scalar_one_or_none()
+
+    async def _record(
+        self, channel: Channel, conversation_id: uuid.UUID, **fields: Any
+    ) -> Recorded | None:
+        """Store a message and bump its conversation (`_record_statement`); None when the
+        provider id was known."""
+        params = _message_params(channel, conversation_id, **fields)
+        params["p_last_message_at"] = params["p_sort_at"]
+        params["p_last_message_preview"] = preview_of(params["p_type"], params["p_text"])
+        inbound = fields["direction"] is MessageDirection.INBOUND
+        row = (await self.session.execute(_RECORD[inbound], params)).one_or_none()
+        if row is None:
+            return None
+        message, conversation = row
+        if conversation is None:  # the conversation went away under us: retry from scratch
+            raise LookupError(f"conversation {conversation_id} vanished while recording")
+        return Recorded(message, conversation)
 
     async def _attach(self, message: Message, media: tuple[MediaRef, ...]) -> list[Attachment]:
         """Attachments start `pending`; each is fetched into storage by its own job."""
@@ -337,48 +525,6 @@ class InboundRecorder:
         if media:
             await self.session.flush()
         return attachments
-
-    async def _bump(
-        self,
-        conversation_id: uuid.UUID,
-        kind: str,
-        text: str | None,
-        at: datetime,
-        *,
-        inbound: bool,
-    ) -> Conversation:
-        """Atomically: newer activity wins; a customer message counts as unread, moves the
-        messaging window and reopens a resolved or snoozed thread."""
-        is_newest = Conversation.last_message_at <= at
-        values: dict[str, Any] = {
-            "last_message_at": func.greatest(Conversation.last_message_at, at),
-            "last_message_preview": case(
-                (is_newest, preview_of(kind, text)), else_=Conversation.last_message_preview
-            ),
-        }
-        if inbound:
-            reopen = Conversation.status.in_(
-                [ConversationStatus.RESOLVED, ConversationStatus.SNOOZED]
-            )
-            values |= {
-                "unread_count": Conversation.unread_count + 1,
-                "last_inbound_at": func.greatest(
-                    func.coalesce(Conversation.last_inbound_at, at), at
-                ),
-                "status": case(
-                    (reopen, literal(ConversationStatus.OPEN, Conversation.status.type)),
-                    else_=Conversation.status,
-                ),
-                "snoozed_until": case((reopen, None), else_=Conversation.snoozed_until),
-            }
-        bumped = await self.session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(**values)
-            .returning(Conversation)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        return bumped.scalar_one()
 
     async def _load(self, conversation_id: uuid.UUID) -> Conversation:
         result = await self.session.execute(
@@ -437,9 +583,8 @@ class HistoryRecorder(InboundRecorder):
         """Store a thread's messages (duplicates skipped). Returns how many were new."""
         if not messages:
             return 0
-        known, _ = await self._contact(channel, contact)
-        conversation_id = await self._conversation(
-            channel, known.id, min(m.sent_at for m in messages)
+        _, _, conversation_id = await self._contact_and_conversation(
+            channel, contact, min(m.sent_at for m in messages)
         )
         new = 0
         for item in sorted(messages, key=lambda m: m.sent_at):

@@ -7,14 +7,16 @@ in `pending_statuses` and applied when the message gets that id (DESIGN invarian
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels.events import StatusUpdate
 from api.models import (
+    Attachment,
     Channel,
     Contact,
     Conversation,
@@ -33,6 +35,20 @@ RANK = {
     MessageStatus.DELIVERED: 3,
     MessageStatus.READ: 4,
 }
+
+# Whether the message has attachments, read with it: a status event's payload then needs
+# no query for them when it has none (most replies).
+_HAS_ATTACHMENTS = exists().where(Attachment.message_id == Message.id).label("has_attachments")
+_BY_EXTERNAL_ID = (
+    select(Message, _HAS_ATTACHMENTS)
+    .where(
+        Message.channel_id == bindparam("p_channel_id", type_=Message.__table__.c.channel_id.type),
+        Message.external_id
+        == bindparam("p_external_id", type_=Message.__table__.c.external_id.type),
+        Message.direction == MessageDirection.OUTBOUND,
+    )
+    .with_for_update(of=Message)
+)
 
 
 def advances(current: MessageStatus, new: MessageStatus) -> bool:
@@ -80,6 +96,8 @@ def apply_to_message(
 class StatusApplier:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Messages read here that have no attachments (their events need not look).
+        self.without_attachments: set[uuid.UUID] = set()
 
     async def apply(self, channel: Channel, update: StatusUpdate) -> list[Message]:
         """Apply one update; returns the messages that changed (for events)."""
@@ -134,12 +152,14 @@ class StatusApplier:
         )
 
     async def _by_external_id(self, channel: Channel, external_id: str) -> Message | None:
-        statement = select(Message).where(
-            Message.channel_id == channel.id,
-            Message.external_id == external_id,
-            Message.direction == MessageDirection.OUTBOUND,
-        )
-        return (await self.session.execute(statement.with_for_update())).scalar_one_or_none()
+        params = {"p_channel_id": channel.id, "p_external_id": external_id}
+        row = (await self.session.execute(_BY_EXTERNAL_ID, params)).one_or_none()
+        if row is None:
+            return None
+        message, has_attachments = row
+        if not has_attachments:
+            self.without_attachments.add(message.id)
+        return message
 
     async def _park(self, channel: Channel, external_id: str, update: StatusUpdate) -> None:
         await self.session.execute(
@@ -161,7 +181,7 @@ class StatusApplier:
     ) -> list[Message]:
         """Messenger: everything we sent this person up to the watermark."""
         statement = (
-            select(Message)
+            select(Message, _HAS_ATTACHMENTS)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .join(Contact, Contact.id == Conversation.contact_id)
             .where(
@@ -173,4 +193,9 @@ class StatusApplier:
             )
             .with_for_update(of=Message)
         )
-        return list((await self.session.execute(statement)).scalars())
+        messages = []
+        for message, has_attachments in await self.session.execute(statement):
+            if not has_attachments:
+                self.without_attachments.add(message.id)
+            messages.append(message)
+        return messages

@@ -15,12 +15,27 @@ import json
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Table,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import BindParameter
 
+from api import events
 from api.channels.events import (
     ChannelUpdate,
     IgnoredEvent,
@@ -35,8 +50,16 @@ from api.channels.repository import ChannelRouting
 from api.channels.updates import ChannelUpdates
 from api.inbox.ingest import InboundRecorder
 from api.inbox.statuses import StatusApplier
-from api.inbox.views import emit_message
-from api.models import Channel, ChannelKind, WebhookEvent, WebhookEventRoute, WebhookEventStatus
+from api.inbox.views import message_payload
+from api.models import (
+    Attachment,
+    Channel,
+    ChannelKind,
+    ChannelStatus,
+    WebhookEvent,
+    WebhookEventRoute,
+    WebhookEventStatus,
+)
 from api.observability import logs, tracing
 from api.observability.logs import describe_error
 
@@ -46,6 +69,85 @@ PARSERS = {
     "page": (ChannelKind.MESSENGER, parse_messenger),
     "whatsapp_business_account": (ChannelKind.WHATSAPP, parse_whatsapp),
 }
+
+# The statements every delivery runs, built once: each is compiled and cache-keyed once
+# per process instead of on every call. With them a delivery costs two statements of its
+# own (lock, finish) around the work its items need.
+
+
+def _typed(name: str, column: Any, *, array: bool = False) -> BindParameter[Any]:
+    type_ = column.expression.type
+    return bindparam(name, type_=ARRAY(type_) if array else type_)
+
+
+# Spelled as the partial unique index's predicate, not as a bound parameter, so that the
+# index on (kind, external_id) serves generic (prepared) plans too.
+_LIVE = Channel.status != literal_column(f"'{ChannelStatus.DISCONNECTED.value}'")
+# The channel kind the stored `object` label names (NULL for any other object).
+_LABELLED_KIND = case(
+    *(
+        (WebhookEvent.object == name, literal(kind, Channel.__table__.c.kind.type))
+        for name, (kind, _) in PARSERS.items()
+    )
+)
+
+# The event, locked, with the live channels whose ids its body was labelled with at ingest
+# (`object`, `channel_keys`), in one round trip, found through the (kind, external_id)
+# index. The labels are only a hint: processing parses the stored body again and uses a
+# channel only when the body names its kind and id.
+_LOCK = (
+    select(WebhookEvent, Channel)
+    .outerjoin(
+        Channel,
+        and_(
+            Channel.kind == _LABELLED_KIND,
+            Channel.external_id == any_(WebhookEvent.channel_keys),
+            _LIVE,
+        ),
+    )
+    .where(WebhookEvent.id == _typed("p_id", WebhookEvent.id))
+    .with_for_update(of=WebhookEvent)
+)
+# The live channels that the label did not bring: by id, or by WABA for account events.
+_FIND = select(Channel).where(
+    _LIVE,
+    or_(
+        and_(
+            Channel.kind == _typed("p_kind", Channel.kind),
+            Channel.external_id.in_(bindparam("p_external_ids", expanding=True)),
+        ),
+        Channel.waba_id.in_(bindparam("p_waba_ids", expanding=True)),
+    ),
+)
+# The delivery's routes (idempotent), from two parallel arrays: one statement text for any
+# number of routes, none included. On the table (Core), not the entity: the ORM would take
+# an INSERT ... SELECT run with parameters for a bulk insert.
+_WRITE_ROUTES = (
+    insert(cast(Table, WebhookEventRoute.__table__))
+    .from_select(
+        ["event_id", "channel_id", "tenant_id"],
+        select(
+            _typed("p_event_id", WebhookEventRoute.event_id),
+            func.unnest(_typed("p_channel_ids", WebhookEventRoute.channel_id, array=True)),
+            func.unnest(_typed("p_tenant_ids", WebhookEventRoute.tenant_id, array=True)),
+        ),
+    )
+    .on_conflict_do_nothing()
+)
+# The outcome and the routes, written together at the end of the unit of work.
+_FINISH = (
+    update(WebhookEvent)
+    .where(WebhookEvent.id == _typed("p_event_id", WebhookEvent.id))
+    .values(
+        status=_typed("p_status", WebhookEvent.status),
+        attempts=WebhookEvent.attempts + 1,
+        result=_typed("p_result", WebhookEvent.result),
+        last_error=_typed("p_last_error", WebhookEvent.last_error),
+        processed_at=_typed("p_processed_at", WebhookEvent.processed_at),
+    )
+    .add_cte(_WRITE_ROUTES.cte("routed"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def parse_body(body: bytes) -> dict[str, Any] | None:
@@ -73,6 +175,8 @@ class WebhookProcessor:
         self.statuses = StatusApplier(session)
         self.updates = ChannelUpdates(session)
         self._channels: dict[str, Channel | None] = {}
+        # (kind, external id) -> live channel, brought by the lock (`_LOCK`).
+        self._prefetched: dict[tuple[ChannelKind, str], Channel] = {}
 
     async def route(self, event_id: uuid.UUID) -> int:
         """Record which tenants' channels the delivery concerns (idempotent). Used when
@@ -82,24 +186,42 @@ class WebhookProcessor:
         parsed = parse_items(payload) if payload is not None else None
         if event is None or parsed is None:
             return 0
-        return await self._route(event, *parsed)
+        routes = await self._resolve(*parsed)
+        if routes:
+            await self.session.execute(_WRITE_ROUTES, _route_params(event.id, routes))
+        return len(routes)
 
-    async def _route(self, event: WebhookEvent, kind: ChannelKind, items: list[WebhookItem]) -> int:
-        channels = {
-            c.id: c for item in items if (c := await self._channel(kind, _channel_id(item)))
-        }
-        for item in items:  # account and template events name a WABA, not a number
-            if isinstance(item, ChannelUpdate) and item.waba_id and not item.channel_external_id:
-                channels |= {c.id: c for c in await self.routing.by_waba(item.waba_id)}
-        if channels:  # one statement text whatever the count: compiled and prepared once
-            await self.session.execute(
-                insert(WebhookEventRoute).on_conflict_do_nothing(),
-                [
-                    {"event_id": event.id, "channel_id": c.id, "tenant_id": c.tenant_id}
-                    for c in channels.values()
-                ],
+    async def _resolve(self, kind: ChannelKind, items: list[WebhookItem]) -> list[Channel]:
+        """The channels the items name (remembered for `_channel`), and for account and
+        template events, which name a WABA rather than a number, every live channel on
+        it: the delivery's routes. Channels the lock brought cost no query."""
+        external_ids = list(dict.fromkeys(i for item in items if (i := _channel_id(item))))
+        waba_ids = list(
+            dict.fromkeys(
+                item.waba_id
+                for item in items
+                if isinstance(item, ChannelUpdate) and item.waba_id and not item.channel_external_id
             )
-        return len(channels)
+        )
+        routes: dict[uuid.UUID, Channel] = {}
+        missing: list[str] = []
+        for external_id in external_ids:
+            if external_id in self._channels:
+                continue
+            channel = self._prefetched.get((kind, external_id))
+            if channel is None:
+                missing.append(external_id)
+            self._channels[external_id] = channel
+        if missing or waba_ids:
+            params = {"p_kind": kind, "p_external_ids": missing, "p_waba_ids": waba_ids}
+            for channel in (await self.session.execute(_FIND, params)).scalars():
+                routes[channel.id] = channel
+                if channel.kind is kind and channel.external_id in missing:
+                    self._channels[channel.external_id] = channel
+        for external_id in external_ids:
+            if (channel := self._channels.get(external_id)) is not None:
+                routes[channel.id] = channel
+        return list(routes.values())
 
     async def process(self, event_id: uuid.UUID) -> WebhookEvent | None:
         """Route and process the event unless it is already done, in the caller's unit of
@@ -110,24 +232,26 @@ class WebhookProcessor:
             return event
         payload = parse_body(event.raw_body)
         if payload is None:
-            self._finish(
+            await self._finish(
                 event, WebhookEventStatus.DEAD, error="malformed payload: not a JSON object"
             )
             return event
         parsed = parse_items(payload)
         if parsed is None:
-            self._finish(
+            await self._finish(
                 event,
                 WebhookEventStatus.PROCESSED,
                 result=f"ignored object {str(payload.get('object'))[:64]!r}",
             )
             return event
         kind, items = parsed
-        await self._route(event, kind, items)
+        routes = await self._resolve(kind, items)
         summary: Counter[str] = Counter()
         for item in items:
             summary[await self._apply(kind, item)] += 1
-        self._finish(event, WebhookEventStatus.PROCESSED, result=_describe(summary))
+        await self._finish(
+            event, WebhookEventStatus.PROCESSED, result=_describe(summary), routes=routes
+        )
         return event
 
     async def _apply(self, kind: ChannelKind, item: WebhookItem) -> str:
@@ -151,8 +275,12 @@ class WebhookProcessor:
 
     async def _status(self, channel: Channel, update: StatusUpdate) -> str:
         changed = await self.statuses.apply(channel, update)
-        for message in changed:
-            await emit_message(self.session, message)
+        for message in changed:  # its attachments are read only if it has any
+            known: list[Attachment] | None = (
+                [] if message.id in self.statuses.without_attachments else None
+            )
+            payload = await message_payload(self.session, message, known)
+            events.emit(self.session, message.tenant_id, "message:updated", payload)
         return f"status {update.status}" if changed else f"status {update.status} (no change)"
 
     async def _channel(self, kind: ChannelKind, external_id: str | None) -> Channel | None:
@@ -163,24 +291,52 @@ class WebhookProcessor:
         return self._channels[external_id]
 
     async def _lock(self, event_id: uuid.UUID) -> WebhookEvent | None:
-        result = await self.session.execute(
-            select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update()
-        )
-        return result.scalar_one_or_none()
+        """The event, locked; the live channels it was labelled with are kept aside."""
+        rows = (await self.session.execute(_LOCK, {"p_id": event_id})).all()
+        if not rows:
+            return None
+        self._prefetched = {(c.kind, c.external_id): c for _, c in rows if c is not None}
+        event: WebhookEvent = rows[0][0]
+        return event
 
-    @staticmethod
-    def _finish(
+    async def _finish(
+        self,
         event: WebhookEvent,
         status: WebhookEventStatus,
         *,
         result: str | None = None,
         error: str | None = None,
+        routes: list[Channel] | None = None,
     ) -> None:
-        event.status = status
-        event.attempts += 1
-        event.result = result[:4000] if result else result
-        event.last_error = error
-        event.processed_at = datetime.now(UTC)
+        """Write the outcome and the routes in one statement, now (the event row is locked
+        by this unit of work); the loaded event shows the same values, not as changes."""
+        values = {
+            "status": status,
+            "attempts": event.attempts + 1,
+            "result": result[:4000] if result else result,
+            "last_error": error,
+            "processed_at": datetime.now(UTC),
+        }
+        await self.session.execute(
+            _FINISH,
+            {
+                **_route_params(event.id, routes or []),
+                "p_status": status,
+                "p_result": values["result"],
+                "p_last_error": error,
+                "p_processed_at": values["processed_at"],
+            },
+        )
+        for key, value in values.items():
+            set_committed_value(event, key, value)
+
+
+def _route_params(event_id: uuid.UUID, routes: list[Channel]) -> dict[str, Any]:
+    return {
+        "p_event_id": event_id,
+        "p_channel_ids": [c.id for c in routes],
+        "p_tenant_ids": [c.tenant_id for c in routes],
+    }
 
 
 def _channel_id(item: WebhookItem) -> str | None:
