@@ -40,6 +40,11 @@ class DatabaseSettings(BaseSettings):
     url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/parley"
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
+    # Ping each pooled connection before use. With asyncpg that is three round trips
+    # (BEGIN, ";", ROLLBACK) on every request and job; without it a connection broken by
+    # a database restart fails its next use once, and that error discards every pooled
+    # connection opened before it (a request answered 503, a job retried by arq).
+    pool_pre_ping: bool = False
     echo: bool = False
 
     @field_validator("url")

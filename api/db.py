@@ -35,7 +35,7 @@ def get_engine() -> AsyncEngine:
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.pool_pre_ping,
         echo=settings.echo,
     )
 

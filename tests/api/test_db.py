@@ -65,3 +65,50 @@ async def test_an_app_error_rolls_back_unless_it_keeps_changes(
 @pytest.fixture
 def events_(events: EventRecorder) -> EventRecorder:
     return events
+
+
+async def test_without_pre_ping_a_dropped_connection_fails_once_then_the_pool_recovers() -> None:
+    """DATABASE_POOL_PRE_PING=false (the default): connections the server dropped (a
+    restart, a failover) fail their next use once; that error discards every pooled
+    connection opened before it, and the next checkout connects afresh."""
+    import asyncpg
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from api.config import DatabaseSettings
+    from tests.conftest import TEST_DATABASE_URL
+
+    url = DatabaseSettings(url=TEST_DATABASE_URL).url
+    engine = create_async_engine(url, pool_size=3, pool_pre_ping=False)
+    name = f"parley-pool-test-{uuid.uuid4().hex[:8]}"
+    try:
+        # Three pooled connections, each tagged so the server can find them.
+        connections = [await engine.connect() for _ in range(3)]
+        for connection in connections:
+            await connection.execute(
+                text("SELECT set_config('application_name', :n, false)"), {"n": name}
+            )
+            await connection.commit()
+        for connection in connections:
+            await connection.close()
+        admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = $1",
+                name,
+            )
+        finally:
+            await admin.close()
+        assert killed == 3
+
+        with pytest.raises(DBAPIError) as failed:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        assert failed.value.connection_invalidated
+        for _ in range(3):  # the other two dropped connections were discarded too
+            async with engine.connect() as connection:
+                assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
