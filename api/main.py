@@ -35,6 +35,7 @@ from api.security.headers import SecurityHeadersMiddleware
 from api.team.router import router as team_router
 from api.templates.router import router as templates_router
 from api.uploads.router import router as uploads_router
+from api.webhooks.lane import WebhookLane
 from api.webhooks.router import router as webhooks_router
 
 
@@ -73,8 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=tracing.FASTAPI_TELEMETRY_OFF,  # see api.observability.tracing
     )
     install_error_handlers(app)
-    # Innermost: an oversized body is refused before anything reads it (and the 413 still
-    # gets CORS headers, so a browser sees it).
+    # Innermost: Meta's deliveries go straight to their handler (api.webhooks.lane).
+    app.add_middleware(WebhookLane, api=app)
+    # An oversized body is refused before anything reads it (and the 413 still gets CORS
+    # headers, so a browser sees it).
     app.add_middleware(BodyLimitMiddleware, settings=settings.security)
     if settings.cors_origins:
         # An explicit allowlist (validated: no wildcard); bearer tokens, never cookies.

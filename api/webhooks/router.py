@@ -2,32 +2,21 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel
 
 from api.auth.deps import OperationsScope
-from api.config import get_settings
 from api.deps import SessionDep, SettingsDep
-from api.errors import AppError, Forbidden
+from api.errors import Forbidden
 from api.models import WebhookEventStatus
-from api.observability import metrics, tracing
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from api.webhooks.batching import batcher_for
+from api.webhooks.lane import Received, receive_delivery
 from api.webhooks.operations import WebhookOperations
 from api.webhooks.schemas import ChannelWebhookStats, WebhookEventOut
-from api.webhooks.service import WebhookIngest
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-
-
-class Received(BaseModel):
-    status: Literal["received"] = "received"
-
-
-RECEIVED_BODY = Received().model_dump_json().encode()
 
 
 @router.get("/meta", response_class=PlainTextResponse)
@@ -46,16 +35,6 @@ async def verify_subscription(
             "Verification failed: wrong mode or verify token.", code="verification_failed"
         )
     return challenge
-
-
-def delivery_result(exc: BaseException) -> str:
-    """`parley_webhook_deliveries_total`'s result for a delivery that raised: it is
-    counted after the commit, so a failed commit is an `error` (answered 503)."""
-    if getattr(exc, "status_code", None) == 413:
-        return "too_large"
-    if isinstance(exc, AppError) and exc.code == "invalid_signature":
-        return "bad_signature"
-    return "error"  # even after the row was written: nothing was committed
 
 
 @router.post(
@@ -78,20 +57,9 @@ async def receive(request: Request) -> Response:
     """Store a signed delivery durably, then acknowledge. Processing happens in a worker.
 
     Deliveries arriving together share one commit (`api.webhooks.batching`); each is
-    acknowledged only once its own row is committed and its job enqueued."""
-    ingest = WebhookIngest(batcher_for(request.app.state), get_settings().meta.app_secret)
-    result = "error"
-    try:
-        signature = request.headers.get("x-hub-signature-256")
-        receipt = await ingest.receive(await request.body(), signature)
-        tracing.annotate(**{"parley.webhook.event_id": str(receipt.event_id)})
-        result = "duplicate" if receipt.duplicate else "accepted" if receipt.object else "malformed"
-    except BaseException as exc:
-        result = delivery_result(exc)
-        raise
-    finally:
-        metrics.webhook_delivery(ingest.object, result)
-    return Response(RECEIVED_BODY, media_type="application/json")
+    acknowledged only once its own row is committed and its job enqueued. In the api
+    (`create_app`) `api.webhooks.lane` answers this route ahead of the router."""
+    return await receive_delivery(request)
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -156,3 +156,36 @@ async def test_oversized_payload_is_413(client: httpx.AsyncClient, session: Asyn
     response = await client.post(URL, content=body, headers=headers)
     assert response.status_code == 413
     assert await _stored(session) == 0
+
+
+async def test_the_route_itself_answers_like_the_lane(session: AsyncSession, redis: object) -> None:
+    """`create_app` answers deliveries in `api.webhooks.lane`, ahead of the router; the
+    route the schema documents does the same work when an app is built without it."""
+    from fastapi import FastAPI
+
+    from api.errors import install_error_handlers
+    from api.webhooks.router import router
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router, prefix="/api")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://parley.test") as bare:
+        body, headers = signed(messenger_text_payload("1001", "2001", "via the router"))
+        assert (await bare.post(URL, content=body, headers=headers)).json() == {
+            "status": "received"
+        }
+        headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
+        refused = await bare.post(URL, content=body + b" ", headers=headers)
+        assert refused.status_code == 401
+    event = (await session.execute(select(WebhookEvent))).scalar_one()
+    assert event.raw_body == body
+    assert await _queued_jobs(redis) == [f"webhook:{event.id}"]
+
+
+async def test_the_lane_leaves_other_methods_and_paths_to_the_router(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.put(URL, content=b"{}")).status_code == 405
+    assert (await client.post(URL + "/", content=b"{}")).status_code in (307, 404, 405)
+    assert (await client.get("/api/webhooks/events")).status_code == 401

@@ -1508,7 +1508,8 @@ export interface paths {
          * @description Store a signed delivery durably, then acknowledge. Processing happens in a worker.
          *
          *     Deliveries arriving together share one commit (`api.webhooks.batching`); each is
-         *     acknowledged only once its own row is committed and its job enqueued.
+         *     acknowledged only once its own row is committed and its job enqueued. In the api
+         *     (`create_app`) `api.webhooks.lane` answers this route ahead of the router.
          */
         post: operations["receive_api_webhooks_meta_post"];
         delete?: never;
