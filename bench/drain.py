@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
-from bench.stack import TICKS, cpu_seconds  # noqa: E402
+from bench.stack import cpu_seconds, machine_busy  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
     Stack,
     build_soak_plan,
@@ -40,13 +40,6 @@ from tests.reliability.harness import (  # noqa: E402
     utc_now,
     wait_for_events,
 )
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / TICKS, sum(values) / TICKS
 
 
 def postgres_cpu(stack: Stack) -> float:

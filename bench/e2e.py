@@ -50,9 +50,9 @@ import httpx  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 
 from bench import stack  # noqa: E402
-from bench.drain import machine_busy  # noqa: E402
 from bench.ingest import Client  # noqa: E402
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
+from bench.stack import machine_busy  # noqa: E402
 from tests.processes import Running, http_ok, wait_until  # noqa: E402
 from tests.reliability.harness import describe_machine, free_port, utc_now  # noqa: E402
 

@@ -54,6 +54,7 @@ from redis.asyncio import Redis  # noqa: E402
 from bench import stack  # noqa: E402
 from bench.sioclient import Refused, Socket, connect  # noqa: E402
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
+from bench.stack import cpu_seconds, machine_busy  # noqa: E402
 from scripts.processes import command  # noqa: E402
 from tests.reliability.harness import describe_machine, free_port, percentile, utc_now  # noqa: E402
 
@@ -275,25 +276,6 @@ def gateway_env() -> dict[str, str]:
         jwt_secret=JWT_SECRET,
         name="fanout",
     )
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far (Linux /proc); 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / TICKS, sum(values) / TICKS
 
 
 def open_sockets(pid: int) -> int:

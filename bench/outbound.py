@@ -55,9 +55,9 @@ import httpx  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 
 from bench import stack  # noqa: E402
-from bench.drain import machine_busy  # noqa: E402
+from bench.inbox import CONTACT_COLUMNS, CONVERSATION_COLUMNS, MESSAGE_COLUMNS  # noqa: E402
 from bench.soak import RESULTS, append_result, code_version  # noqa: E402
-from bench.stack import cpu_seconds  # noqa: E402
+from bench.stack import cpu_seconds, machine_busy  # noqa: E402
 from tests.processes import Running, serving  # noqa: E402
 from tests.reliability.harness import describe_machine, free_port, utc_now  # noqa: E402
 
@@ -83,16 +83,6 @@ BATCH_EVENTS = 100  # customers' first messages per metasim batch (one signed de
 WA_KIND, PAGE_KIND = "whatsapp", "messenger"
 DONE = ("sent", "delivered", "read", "failed")
 FIRST_TEXT = "Hi, is my order on its way?"
-CONTACT_COLUMNS = ("id", "tenant_id", "channel_id", "external_id", "name")
-CONVERSATION_COLUMNS = (
-    "id", "tenant_id", "channel_id", "contact_id", "status", "assignee_id", "labels",
-    "unread_count", "last_message_at", "last_inbound_at", "last_message_preview",
-    "snoozed_until", "created_at",
-)  # fmt: skip
-MESSAGE_COLUMNS = (
-    "id", "tenant_id", "conversation_id", "channel_id", "direction", "text", "external_id",
-    "status", "author_user_id", "provider_timestamp", "sort_at",
-)  # fmt: skip
 ENQUEUE_PATHS = {
     "rest": "POST /api/inbox/conversations/{id}/messages",
     "service": "Outbox.send in process",

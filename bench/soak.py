@@ -51,7 +51,9 @@ def code_version() -> str:
         return done.stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # "-dirty": the code differs from the commit (results appended to RESULTS.md do not count).
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
+    return commit + ("-dirty" if changed else "")
 
 
 def result_line(result: SoakResult) -> str:
