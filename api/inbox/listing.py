@@ -29,6 +29,7 @@ from api.models import (
     Channel,
     ChannelKind,
     Conversation,
+    ConversationStatus,
     Message,
     User,
 )
@@ -42,8 +43,9 @@ SNIPPET_OPTIONS: ColumnElement[Any] = literal_column(
 )
 # The partial label index's predicate, repeated so the planner can use it.
 LABELLED = func.cardinality(Conversation.labels) > literal_column("0")
-# Likewise the open counts' (ix_conversations_open_counts): a literal, not a parameter, so
-# that a generic plan of the prepared statement can use the index too.
+# Likewise the open counts' and the open list's (ix_conversations_open_counts,
+# ix_conversations_open_activity): a literal, not a parameter, so that a generic plan of
+# the prepared statement can use the index too.
 IS_OPEN = Conversation.status == literal_column("'open'")
 
 Keyset = tuple[datetime, uuid.UUID]
@@ -300,7 +302,9 @@ class ConversationListing(ScopedRepository[Conversation]):
             where.append(Conversation.assignee_id.is_(None))
         if query.channel_id is not None:
             where.append(Conversation.channel_id == query.channel_id)
-        if query.status:
+        if query.status == [ConversationStatus.OPEN]:
+            where.append(IS_OPEN)  # a literal: ix_conversations_open_activity applies
+        elif query.status:
             where.append(Conversation.status.in_(query.status))
         if query.assignee_id is not None:
             where.append(Conversation.assignee_id == query.assignee_id)

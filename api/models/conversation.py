@@ -58,6 +58,16 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
             "assignee_id",
             postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
         ),
+        # The open list (the inbox's default view), newest first: under row-level security
+        # `status` cannot be an index condition (see above), so without this a deep page
+        # filtered the tenant's whole activity index row by row.
+        Index(
+            "ix_conversations_open_activity",
+            "tenant_id",
+            "last_message_at",
+            "id",
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
         # The trash (soft-deleted, restorable for 30 days) and its purge.
         Index(
             "ix_conversations_deleted",

@@ -191,3 +191,43 @@ async def test_the_open_counts_are_read_from_their_partial_index_under_rls(
         await connection.exec_driver_sql("DEALLOCATE open_counts")
     assert "using ix_conversations_open_counts" in plan, plan
     await session.rollback()
+
+
+async def test_a_deep_page_of_the_open_list_walks_its_partial_index_under_rls(
+    session: AsyncSession, corpus: Corpus
+) -> None:
+    """The open list (the inbox's default view) past the first page: its status is a
+    literal, so the generic plan of the prepared statement can walk
+    ix_conversations_open_activity from the cursor instead of filtering every status."""
+    from api.inbox.filters import ConversationQuery
+    from api.inbox.listing import NEWEST_FIRST
+
+    scope = TenantScope(
+        tenant_id=corpus.team.tenant_id, user_id=corpus.team.owner.user_id, role=Role.OWNER
+    )
+    listing_ = ConversationListing(session, scope)
+    query = ConversationQuery(status=[ConversationStatus.OPEN])
+    after = (datetime.now(UTC), uuid.uuid4())
+    statement = (
+        listing_._candidates(listing_.scoped(), query, datetime.now(UTC), after)
+        .with_only_columns(Conversation.id)
+        .order_by(*NEWEST_FIRST)
+        .limit(50)
+    )
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    arguments = ", ".join(f"'{compiled.params[name]}'" for name in compiled.positiontup or ())
+    await enter_tenant(session, corpus.team.tenant_id)
+    # A page wants its rows in list order: plans that sort are priced out (as they are at
+    # scale, where sorting the tenant's open conversations costs far more than a walk).
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        await session.execute(text(f"SET LOCAL {setting} = off"))
+    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    connection = await session.connection()
+    await connection.exec_driver_sql(f"PREPARE open_page AS {compiled}")
+    try:
+        result = await connection.exec_driver_sql(f"EXPLAIN EXECUTE open_page({arguments})")
+        plan = "\n".join(line for (line,) in result)
+    finally:
+        await connection.exec_driver_sql("DEALLOCATE open_page")
+    assert "ix_conversations_open_activity" in plan, plan
+    await session.rollback()
