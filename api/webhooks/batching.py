@@ -58,7 +58,6 @@ class IngestBatcher:
     def __init__(self, max_batch: int = MAX_BATCH) -> None:
         self.max_batch = max_batch
         self._waiting: list[_Delivery] = []
-        self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
 
     async def store(self, body: bytes, label: Label) -> Receipt:
@@ -74,26 +73,26 @@ class IngestBatcher:
             done=loop.create_future(),
         )
         self._waiting.append(delivery)
+        # The runner stores batches while deliveries wait and ends when none do, so no
+        # task outlives the work (nothing is left pending when the app or loop closes).
+        # It checks for waiting deliveries and ends in one step, so a delivery appended
+        # here is either seen by the running loop or finds the runner done.
         if self._runner is None or self._runner.done():
             self._runner = loop.create_task(self._run(), name="webhook-ingest-batcher")
-        self._wake.set()
         # Shielded: a request cancelled while waiting leaves its delivery to the batch.
         return await asyncio.shield(delivery.done)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._waiting:
-                batch = self._waiting[: self.max_batch]
-                del self._waiting[: self.max_batch]
-                flush = loop.create_task(self._flush(batch), context=batch[0].context)
-                try:
-                    await asyncio.shield(flush)
-                except asyncio.CancelledError:  # the loop is closing: finish this batch
-                    await flush
-                    raise
+        while self._waiting:
+            batch = self._waiting[: self.max_batch]
+            del self._waiting[: self.max_batch]
+            flush = loop.create_task(self._flush(batch), context=batch[0].context)
+            try:
+                await asyncio.shield(flush)
+            except asyncio.CancelledError:  # the loop is closing: finish this batch
+                await flush
+                raise
 
     async def _flush(self, batch: list[_Delivery]) -> None:
         try:

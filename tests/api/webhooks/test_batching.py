@@ -209,3 +209,21 @@ async def test_a_sender_that_hangs_up_mid_body_is_not_logged_as_our_error(
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_no_batcher_task_outlives_its_work(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Any
+) -> None:
+    """The runner ends once no delivery waits: nothing is left pending when the app or
+    its event loop closes (asyncio logs a destroyed pending task as an error)."""
+    deliveries = _deliveries(5)
+    await asyncio.gather(
+        *(client.post(URL, content=body, headers=headers) for body, headers in deliveries)
+    )
+    await asyncio.sleep(0)
+    running = [t for t in asyncio.all_tasks() if t.get_name() == "webhook-ingest-batcher"]
+    assert running == []
+    # And a later delivery starts a new one.
+    body, headers = signed(messenger_text_payload("1001", "2999", "later"))
+    assert (await client.post(URL, content=body, headers=headers)).status_code == 200
+    assert len(await _rows(session)) == 6
