@@ -300,6 +300,45 @@ describe("conversation:updated → every cached list", () => {
     expect(invalidate).toHaveBeenCalledWith({ queryKey: conversationKeys.counts() });
   });
 
+  it("places a conversation that arrived while the list was loading once the answer lands", async () => {
+    const queryClient = setup();
+    const filters = view();
+    let answer: (page: ConversationListData["pages"][number]) => void = () => undefined;
+    const loading = queryClient.fetchInfiniteQuery({
+      queryKey: conversationKeys.list(filters),
+      queryFn: () => new Promise<ConversationListData["pages"][number]>((resolve) => (answer = resolve)),
+      initialPageParam: null,
+    });
+    await Promise.resolve();
+    // The first customer's conversation is in the answer; the second's committed after it
+    // was computed, and its event came while the load was in flight (no list to place it in).
+    const first = buildConversation({ id: "a", last_message_at: "2026-11-20T10:00:00Z" });
+    const second = buildConversation({ id: "b", last_message_at: "2026-11-20T10:00:01Z" });
+    emit(queryClient, second);
+    answer({ items: [first], next_cursor: null });
+    await loading;
+    expect(ids(queryClient, filters)).toEqual(["b", "a"]);
+  });
+
+  it("does not put back what the answer already holds, nor what the list's filters exclude", async () => {
+    const queryClient = setup();
+    const filters = view();
+    let answer: (page: ConversationListData["pages"][number]) => void = () => undefined;
+    const loading = queryClient.fetchInfiniteQuery({
+      queryKey: conversationKeys.list(filters),
+      queryFn: () => new Promise<ConversationListData["pages"][number]>((resolve) => (answer = resolve)),
+      initialPageParam: null,
+    });
+    await Promise.resolve();
+    emit(queryClient, buildConversation({ id: "a", unread_count: 1 }));
+    emit(queryClient, buildConversation({ id: "r", status: "resolved" }));
+    const fresh = { ...buildConversation({ id: "a" }), unread_count: 5 };
+    answer({ items: [fresh], next_cursor: null });
+    await loading;
+    const data = queryClient.getQueryData<ConversationListData>(conversationKeys.list(filters));
+    expect(data?.pages.flatMap((p) => p.items)).toEqual([fresh]);
+  });
+
   it("upsertConversation writes the detail without a list row's search match", () => {
     const queryClient = setup();
     const match = { message_id: "m1", at: "2026-11-20T10:00:00Z", snippet: "x" };

@@ -158,12 +158,50 @@ export function upsertConversation(queryClient: QueryClient, conversation: Conve
   for (const query of queryClient.getQueryCache().findAll({ queryKey: conversationKeys.lists() })) {
     const filters = filtersOfListKey(query.queryKey);
     const verdict = filters === null ? null : conversationMatches(conversation, filters, context);
+    if (query.state.fetchStatus === "fetching" && verdict !== false) placeAgainAfterFetch(queryClient, query.queryHash, conversation);
     queryClient.setQueryData<ConversationListData>(query.queryKey, (data) => {
       if (data === undefined) return data;
       if (verdict === false) return removeConversationFromPages(data, conversation.id);
       return upsertConversationInPages(data, conversation, { insert: verdict === true });
     });
   }
+}
+
+/**
+ * Conversations an event placed while a list was being fetched, by the list's query hash.
+ * That answer may have been computed before the event (a conversation that appeared
+ * meanwhile is missing from it, and a first load had no data to place it in), so when it
+ * lands they are placed again wherever they are still missing. Only missing ones: a row
+ * the answer holds is never replaced by an event that may be older than it.
+ */
+const placedDuringFetch = new Map<string, Map<string, Conversation>>();
+const replayingClients = new WeakSet<QueryClient>();
+
+function placeAgainAfterFetch(queryClient: QueryClient, queryHash: string, conversation: Conversation): void {
+  const waiting = placedDuringFetch.get(queryHash) ?? new Map<string, Conversation>();
+  waiting.set(conversation.id, conversation);
+  placedDuringFetch.set(queryHash, waiting);
+  if (replayingClients.has(queryClient)) return;
+  replayingClients.add(queryClient);
+  queryClient.getQueryCache().subscribe((event) => {
+    if (event.type !== "updated") return;
+    const { query, action } = event;
+    const late = placedDuringFetch.get(query.queryHash);
+    if (late === undefined || (action.type !== "success" && action.type !== "error")) return;
+    placedDuringFetch.delete(query.queryHash); // before setQueryData, which notifies again
+    const filters = filtersOfListKey(query.queryKey);
+    if (action.type === "error" || filters === null) return;
+    const context = matchContext(queryClient);
+    queryClient.setQueryData<ConversationListData>(query.queryKey, (data) => {
+      if (data === undefined) return data;
+      let next = data;
+      for (const item of late.values()) {
+        const present = next.pages.some((p) => p.items.some((c) => c.id === item.id));
+        if (!present && conversationMatches(item, filters, context) === true) next = upsertConversationInPages(next, item);
+      }
+      return next;
+    });
+  });
 }
 
 /**
