@@ -109,9 +109,9 @@ class ConversationListing(ScopedRepository[Conversation]):
         only the conversations with a matching message (`_search_page`)."""
         if search is not None:
             return await self._search_page(query, search, now=now, after=after, limit=limit)
-        picked = self._candidates(self.scoped(), query, now, after).with_only_columns(
-            Conversation.id
-        )
+        picked = self._candidates(
+            self.scoped(), query, now, after, open_index=True
+        ).with_only_columns(Conversation.id)
         return await self._load(picked.order_by(*NEWEST_FIRST).limit(limit))
 
     async def _search_page(
@@ -174,9 +174,13 @@ class ConversationListing(ScopedRepository[Conversation]):
         query: ConversationQuery,
         now: datetime,
         after: Keyset | None,
+        *,
+        open_index: bool = False,
     ) -> Select[Conversation]:
-        """The list's conversations (`scoped`) past `after`, filters applied, not ordered."""
-        candidates = scoped.where(*self._filters(query, now))
+        """The list's conversations (`scoped`) past `after`, filters applied, not ordered.
+        `open_index`: the open list walks ix_conversations_open_activity (the plain list;
+        the search paths keep their own plans, which that index made slower at p99)."""
+        candidates = scoped.where(*self._filters(query, now, open_index=open_index))
         if after is not None:
             candidates = candidates.where(
                 beyond(Conversation.last_message_at, Conversation.id, after, descending=True)
@@ -293,7 +297,9 @@ class ConversationListing(ScopedRepository[Conversation]):
         found = func.parley_message_search(tsquery(search), self.scope.tenant_id, type_=Uuid())
         return select(found.column_valued("conversation_id"))
 
-    def _filters(self, query: ConversationQuery, now: datetime) -> list[ColumnElement[bool]]:
+    def _filters(
+        self, query: ConversationQuery, now: datetime, *, open_index: bool = False
+    ) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if query.folder is Folder.MINE:
             user = self.scope.user_id
@@ -302,7 +308,7 @@ class ConversationListing(ScopedRepository[Conversation]):
             where.append(Conversation.assignee_id.is_(None))
         if query.channel_id is not None:
             where.append(Conversation.channel_id == query.channel_id)
-        if query.status == [ConversationStatus.OPEN]:
+        if open_index and query.status == [ConversationStatus.OPEN]:
             where.append(IS_OPEN)  # a literal: ix_conversations_open_activity applies
         elif query.status:
             where.append(Conversation.status.in_(query.status))

@@ -209,7 +209,7 @@ async def test_a_deep_page_of_the_open_list_walks_its_partial_index_under_rls(
     query = ConversationQuery(status=[ConversationStatus.OPEN])
     after = (datetime.now(UTC), uuid.uuid4())
     statement = (
-        listing_._candidates(listing_.scoped(), query, datetime.now(UTC), after)
+        listing_._candidates(listing_.scoped(), query, datetime.now(UTC), after, open_index=True)
         .with_only_columns(Conversation.id)
         .order_by(*NEWEST_FIRST)
         .limit(50)
