@@ -20,6 +20,7 @@ from api.context import RequestContextMiddleware
 from api.data.router import router as data_router
 from api.db import get_engine
 from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.gctuning import tune_gc
 from api.inbox.outbox_router import router as outbox_router
 from api.inbox.router import router as inbox_router
 from api.invitations.router import router as invitations_router
@@ -41,6 +42,7 @@ from api.webhooks.router import router as webhooks_router
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    tune_gc()
     yield
     await get_redis().aclose()
     await get_engine().dispose()

@@ -41,8 +41,6 @@ Redis). On SIGTERM uvicorn stops accepting connections and closes open sockets w
 
 from __future__ import annotations
 
-import gc
-
 import socketio
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,6 +49,7 @@ from starlette.routing import Route
 
 from api.config import Settings, get_settings
 from api.db import get_engine
+from api.gctuning import tune_gc
 from api.health import check_postgres, check_redis, readiness
 from api.logging import configure_logging
 from api.observability import metrics, tracing
@@ -79,15 +78,6 @@ async def readyz(_: Request) -> JSONResponse:
     return await readiness({"postgres": check_postgres, "redis": check_redis})
 
 
-# Python's default first-generation threshold (700 allocations) makes a gateway holding
-# thousands of sockets run a full collection every few seconds, each walking every socket's
-# objects: bench/fanout.py saw pauses up to 0.9 s at 5,000 sockets (p99 of one event to
-# 1,000 sockets 939 ms). Collecting young objects less often keeps the full collections
-# rare (p99 71 ms, a third of the CPU per event); reference counting still frees almost
-# everything at once, so memory stays the same.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.resolved_log_format)
@@ -95,7 +85,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     gateway = create_gateway(settings)
 
     async def startup() -> None:
-        gc.set_threshold(*GC_THRESHOLDS)
+        tune_gc()  # api.gctuning: full collections of a heap of sockets paused the gateway
         gateway.start()
 
     async def shutdown() -> None:

@@ -4,6 +4,7 @@ still acknowledged only once its own row is committed and its job enqueued."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -201,9 +202,9 @@ async def test_a_sender_that_hangs_up_mid_body_is_not_logged_as_our_error(
     async def receive() -> dict[str, Any]:
         return next(messages, {"type": "http.disconnect"})
 
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     await app(scope, receive, send)
