@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -162,6 +163,27 @@ async def test_a_common_word_stops_at_the_page_and_a_rare_one_uses_the_index(
     assert len([s for s in seen if FULL_INDEX in s]) == 1
 
 
+async def generic_plan(
+    session: AsyncSession, tenant_id: uuid.UUID, statement: Any, *, off: tuple[str, ...]
+) -> str:
+    """EXPLAIN of `statement` as the api runs it: inside the tenant's row-level security,
+    prepared, with PostgreSQL forced to its generic plan, and the planner settings `off`
+    (e.g. `enable_seqscan`) switched off."""
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    arguments = ", ".join(f"'{compiled.params[name]}'" for name in compiled.positiontup or ())
+    await enter_tenant(session, tenant_id)
+    for setting in off:
+        await session.execute(text(f"SET LOCAL {setting} = off"))
+    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    connection = await session.connection()
+    await connection.exec_driver_sql(f"PREPARE planned AS {compiled}")
+    try:
+        result = await connection.exec_driver_sql(f"EXPLAIN EXECUTE planned({arguments})")
+        return "\n".join(line for (line,) in result)
+    finally:
+        await connection.exec_driver_sql("DEALLOCATE planned")
+
+
 async def test_the_open_counts_are_read_from_their_partial_index_under_rls(
     session: AsyncSession, corpus: Corpus
 ) -> None:
@@ -172,23 +194,9 @@ async def test_the_open_counts_are_read_from_their_partial_index_under_rls(
     scope = TenantScope(
         tenant_id=corpus.team.tenant_id, user_id=corpus.team.owner.user_id, role=Role.OWNER
     )
-    compiled = (
-        ConversationListing(session, scope)
-        .open_counts_statement()
-        .compile(dialect=session.get_bind().dialect)
-    )
-    arguments = ", ".join(f"'{compiled.params[name]}'" for name in compiled.positiontup or ())
-    await enter_tenant(session, corpus.team.tenant_id)
-    for setting in ("enable_seqscan", "enable_bitmapscan"):
-        await session.execute(text(f"SET LOCAL {setting} = off"))
-    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    connection = await session.connection()
-    await connection.exec_driver_sql(f"PREPARE open_counts AS {compiled}")
-    try:
-        result = await connection.exec_driver_sql(f"EXPLAIN EXECUTE open_counts({arguments})")
-        plan = "\n".join(line for (line,) in result)
-    finally:
-        await connection.exec_driver_sql("DEALLOCATE open_counts")
+    statement = ConversationListing(session, scope).open_counts_statement()
+    off = ("enable_seqscan", "enable_bitmapscan")
+    plan = await generic_plan(session, corpus.team.tenant_id, statement, off=off)
     assert "using ix_conversations_open_counts" in plan, plan
     await session.rollback()
 
@@ -214,20 +222,9 @@ async def test_a_deep_page_of_the_open_list_walks_its_partial_index_under_rls(
         .order_by(*NEWEST_FIRST)
         .limit(50)
     )
-    compiled = statement.compile(dialect=session.get_bind().dialect)
-    arguments = ", ".join(f"'{compiled.params[name]}'" for name in compiled.positiontup or ())
-    await enter_tenant(session, corpus.team.tenant_id)
     # A page wants its rows in list order: plans that sort are priced out (as they are at
     # scale, where sorting the tenant's open conversations costs far more than a walk).
-    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-        await session.execute(text(f"SET LOCAL {setting} = off"))
-    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    connection = await session.connection()
-    await connection.exec_driver_sql(f"PREPARE open_page AS {compiled}")
-    try:
-        result = await connection.exec_driver_sql(f"EXPLAIN EXECUTE open_page({arguments})")
-        plan = "\n".join(line for (line,) in result)
-    finally:
-        await connection.exec_driver_sql("DEALLOCATE open_page")
+    off = ("enable_seqscan", "enable_bitmapscan", "enable_sort")
+    plan = await generic_plan(session, corpus.team.tenant_id, statement, off=off)
     assert "ix_conversations_open_activity" in plan, plan
     await session.rollback()
